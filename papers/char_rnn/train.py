@@ -1,0 +1,125 @@
+"""Train char-rnn, select on validation, report test bits per character into results/char_rnn.csv.
+
+    python -m papers.char_rnn.train --config=papers/char_rnn/configs.py:cpu --config.seed=2
+
+The same command after a kill resumes from the last checkpoint; after a finished run it prints the
+result and writes nothing. A NaN loss ends the run as failed, with no result row.
+"""
+
+import json
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import ml_collections
+from absl import app
+from ml_collections import config_flags
+
+from common import results, training
+from common.config import ConfigError
+from common.data import DataError
+from papers.char_rnn import configs, data
+from papers.char_rnn.evaluate import bits_per_character
+from papers.char_rnn.model import build_char_rnn
+
+PAPER = "char_rnn"
+RESULT_FILE = "result.json"
+
+_CONFIG = config_flags.DEFINE_config_file("config", "papers/char_rnn/configs.py:cpu")
+
+
+def workdir_for(config: ml_collections.ConfigDict) -> Path:
+    return Path(config.workdir or f"runs/{PAPER}/{config.preset}/seed{config.seed}")
+
+
+def variant_name(config: ml_collections.ConfigDict) -> str:
+    return f"LSTM {config.num_layers}x{config.rnn_size}"
+
+
+def _check_same_config(workdir: Path, config: ml_collections.ConfigDict) -> None:
+    """A work directory belongs to one config: resuming it with another would mix two runs."""
+    path = workdir / "config.json"
+    current = json.loads(config.to_json())
+    if path.exists():
+        saved = json.loads(path.read_text())
+        changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+        changed = [k for k in changed if k not in ("verbose", "results_dir")]
+        if changed:
+            raise ConfigError(
+                f"{workdir} holds a run with a different config (changed: {', '.join(changed)}). "
+                f"Delete that directory to start over, or pass --config.workdir=NEW_DIR."
+            )
+    else:
+        workdir.mkdir(parents=True, exist_ok=True)
+        training.atomic_write_text(path, json.dumps(current, indent=1))
+
+
+def run(config: ml_collections.ConfigDict) -> dict:
+    """Trains (or resumes) one run and appends its result rows; returns the result."""
+    configs.validate(config)
+    workdir = workdir_for(config)
+    if (workdir / RESULT_FILE).exists():
+        result = json.loads((workdir / RESULT_FILE).read_text())
+        print(f"{workdir} is finished: test {result['test_bpc']:.3f} bits per character (nothing rerun).")
+        return result
+    _check_same_config(workdir, config)
+    training.set_seed(config.seed, config.deterministic)
+    strategy = training.make_strategy(config.distribute)
+
+    corpus = data.load_corpus(config)
+    vocab = data.Vocabulary.from_corpus(corpus)
+    vocab.save(workdir / "vocab.json")
+    train_ids, valid_ids, test_ids = (vocab.encode(t) for t in (corpus.train, corpus.valid, corpus.test))
+    per_pass = data.steps_per_pass(train_ids, config.seq_length, config.batch_size)
+    checkpoints = max(1, math.ceil(config.max_epochs * per_pass / config.steps_per_checkpoint))
+    total_steps = checkpoints * config.steps_per_checkpoint
+    print(f"{corpus.source}: {len(train_ids):,} / {len(valid_ids):,} / {len(test_ids):,} characters "
+          f"(train / valid / test), vocabulary {len(vocab)}; {total_steps:,} steps = "
+          f"{total_steps / per_pass:.2f} passes, checkpoint every {config.steps_per_checkpoint}.", flush=True)
+
+    fitted = training.fit(
+        build_model=lambda: build_char_rnn(config, len(vocab), per_pass),
+        train_data=lambda epoch: data.training_batches(
+            train_ids, config.seq_length, config.batch_size, config.seed,
+            epoch * config.steps_per_checkpoint, total_steps),
+        workdir=workdir,
+        epochs=checkpoints,
+        steps_per_epoch=config.steps_per_checkpoint,
+        validation_data=data.validation_batches(valid_ids, config.seq_length, config.eval_batch_size),
+        strategy=strategy,
+        verbose=config.verbose,
+    )
+    model = training.load_best_weights(fitted.model, workdir)
+    valid_bpc, _ = bits_per_character(model, valid_ids, config.eval_streams, config.eval_chunk)
+    test_bpc, scored = bits_per_character(model, test_ids, config.eval_streams, config.eval_chunk)
+    print(f"best checkpoint {fitted.best_epoch} of {fitted.epochs}: valid {valid_bpc:.3f}, "
+          f"test {test_bpc:.3f} bits per character ({scored:,} test characters)", flush=True)
+
+    common = dict(experiment=config.dataset, variant=variant_name(config), preset=config.preset,
+                  paper_value="", seed=config.seed, steps=fitted.steps,
+                  epochs=f"{fitted.steps / per_pass:.2f}", wall_seconds=f"{fitted.wall_seconds:.0f}")
+    results.append_rows(PAPER, [
+        {**common, "metric": "valid_bpc", "value": f"{valid_bpc:.4f}"},
+        {**common, "metric": "test_bpc", "value": f"{test_bpc:.4f}"},
+    ], config.results_dir or None)
+    history_dir = Path(config.results_dir or results.RESULTS_DIR) / "histories" / PAPER
+    history_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(workdir / training.HISTORY_FILE,
+                    history_dir / f"{config.dataset}_{config.preset}_seed{config.seed}.csv")
+    result = {"valid_bpc": valid_bpc, "test_bpc": test_bpc, "steps": fitted.steps,
+              "best_epoch": fitted.best_epoch, "wall_seconds": fitted.wall_seconds}
+    training.atomic_write_text(workdir / RESULT_FILE, json.dumps(result, indent=1))
+    return result
+
+
+def main(argv):
+    del argv
+    try:
+        run(_CONFIG.value)
+    except (ConfigError, DataError, training.TrainingDiverged) as err:
+        sys.exit(f"error: {err}")
+
+
+if __name__ == "__main__":
+    app.run(main)
