@@ -38,6 +38,7 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_value(mean: float, std: float, n: int) -> str:
+    n = int(n)
     if n > 1 and not math.isnan(std):
         return f"{mean:.3f} ± {std:.3f} ({n})"
     return f"{mean:.3f}"

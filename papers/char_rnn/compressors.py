@@ -12,10 +12,8 @@ import gzip
 import lzma
 import time
 
-from absl import app
-from ml_collections import config_flags
-
 from common import results
+from common.cli import run_with_config
 from papers.char_rnn import data
 
 COMPRESSORS = {
@@ -39,23 +37,21 @@ def compressor_bpc(train: str, test: str) -> dict[str, float]:
     return out
 
 
-_CONFIG = config_flags.DEFINE_config_file("config", "papers/char_rnn/configs.py:cpu")
-
-
-def main(argv):
-    del argv
-    config = _CONFIG.value
+def run(config) -> None:
+    """Measures every compressor on the config's test text and appends one row each."""
     corpus = data.load_corpus(config)
     started = time.time()
+    measured = compressor_bpc(corpus.train, corpus.test)
+    wall = time.time() - started  # all six measurements together
     rows = []
-    for variant, bpc in compressor_bpc(corpus.train, corpus.test).items():
+    for variant, bpc in measured.items():
         print(f"{variant:28s} {bpc:.3f} bits per character", flush=True)
         rows.append(dict(experiment=config.dataset, variant=variant, preset=config.preset, metric="test_bpc",
                          value=f"{bpc:.4f}", paper_value="", seed="", steps="", epochs="",
-                         wall_seconds=f"{time.time() - started:.1f}"))
+                         wall_seconds=f"{wall:.1f}"))
     path = results.append_rows("char_rnn", rows, config.results_dir or None)
     print(f"wrote {len(rows)} rows to {path}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    run_with_config(run, "papers/char_rnn/configs.py:cpu")

@@ -9,24 +9,19 @@ result and writes nothing. A NaN loss ends the run as failed, with no result row
 import json
 import math
 import shutil
-import sys
 from pathlib import Path
 
 import ml_collections
-from absl import app
-from ml_collections import config_flags
 
 from common import results, training
+from common.cli import run_with_config
 from common.config import ConfigError
-from common.data import DataError
 from papers.char_rnn import configs, data
 from papers.char_rnn.evaluate import bits_per_character
 from papers.char_rnn.model import build_char_rnn
 
 PAPER = "char_rnn"
 RESULT_FILE = "result.json"
-
-_CONFIG = config_flags.DEFINE_config_file("config", "papers/char_rnn/configs.py:cpu")
 
 
 def workdir_for(config: ml_collections.ConfigDict) -> Path:
@@ -113,13 +108,5 @@ def run(config: ml_collections.ConfigDict) -> dict:
     return result
 
 
-def main(argv):
-    del argv
-    try:
-        run(_CONFIG.value)
-    except (ConfigError, DataError, training.TrainingDiverged) as err:
-        sys.exit(f"error: {err}")
-
-
 if __name__ == "__main__":
-    app.run(main)
+    run_with_config(run, "papers/char_rnn/configs.py:cpu")

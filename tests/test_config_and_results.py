@@ -1,0 +1,90 @@
+"""Configs reject what they cannot run; result rows survive concurrent writers; the report aggregates seeds."""
+
+import multiprocessing as mp
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from common import report, results
+from common.config import ConfigError
+from papers.char_rnn import configs
+
+ROOT = results.ROOT
+
+
+def test_every_preset_builds_and_validates():
+    for preset in ("smoke", "cpu", "paper"):
+        config = configs.get_config(preset)
+        configs.validate(config)
+        assert config.preset == preset
+
+
+def test_unknown_preset_names_the_choices():
+    with pytest.raises(ConfigError, match="smoke, cpu, paper"):
+        configs.get_config("gpu")
+
+
+def test_bad_value_names_the_choices():
+    config = configs.get_config("smoke")
+    config.distribute = "tpu_pod"
+    with pytest.raises(ConfigError, match="'default', 'mirrored'"):
+        configs.validate(config)
+    config = configs.get_config("smoke")
+    config.batch_size = 0
+    with pytest.raises(ConfigError, match="batch_size"):
+        configs.validate(config)
+
+
+def test_locked_config_rejects_unknown_keys():
+    config = configs.get_config("smoke")
+    with pytest.raises(AttributeError):
+        config.batch_sise = 3
+
+
+def _train_cli(*flags):
+    return subprocess.run([sys.executable, "-m", "papers.char_rnn.train", *flags], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_command_line_rejects_unknown_key_and_bad_choice(tmp_path):
+    unknown = _train_cli("--config=papers/char_rnn/configs.py:smoke", "--config.batch_sise=3")
+    assert unknown.returncode != 0
+    assert "batch_sise" in unknown.stderr
+    bad = _train_cli("--config=papers/char_rnn/configs.py:smoke", "--config.dataset=ptb",
+                     f"--config.workdir={tmp_path}/run", f"--config.results_dir={tmp_path}")
+    assert bad.returncode != 0
+    assert "config.dataset='ptb' is not valid; choose one of: 'tiny_shakespeare', 'bible'" in bad.stderr
+    assert not (tmp_path / "char_rnn.csv").exists()
+
+
+def _write_rows(args):
+    directory, writer = args
+    for i in range(20):
+        results.append_rows("demo", [{"experiment": "e", "variant": f"w{writer}", "preset": "smoke",
+                                      "metric": "m", "value": i, "seed": writer}], directory)
+
+
+def test_concurrent_writers_lose_no_row(tmp_path):
+    with mp.get_context("spawn").Pool(4) as pool:
+        pool.map(_write_rows, [(str(tmp_path), w) for w in range(4)])
+    frame = pd.read_csv(tmp_path / "demo.csv")
+    assert len(frame) == 80
+    assert sorted(frame.groupby("variant")["value"].apply(sorted).tolist()) == [list(range(20))] * 4
+    assert list(frame.columns) == list(results.FIELDS)
+
+
+def test_unknown_result_field_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown result fields"):
+        results.append_rows("demo", [{"metric": "m", "value": 1, "colour": "red"}], tmp_path)
+    assert not (tmp_path / "demo.csv").exists()
+
+
+def test_report_gives_mean_and_std_over_seeds_and_counts_a_rerun_once(tmp_path):
+    row = dict(experiment="bible", variant="LSTM 2x128", preset="cpu", metric="test_bpc")
+    results.append_rows("char_rnn", [{**row, "value": 1.50, "seed": 1}, {**row, "value": 1.70, "seed": 2}], tmp_path)
+    results.append_rows("char_rnn", [{**row, "value": 1.60, "seed": 2}], tmp_path)  # seed 2 measured again
+    text = report.build(tmp_path, readme=None)
+    assert "| LSTM 2x128 | 1.550 ± 0.071 (2) | 1.6 |" in text  # mean, std of 1.50 and 1.60; the target
+    assert (tmp_path / "README.md").read_text() == text
