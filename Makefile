@@ -65,5 +65,5 @@ char_rnn-paper: $(STAMP)
 TEMPERATURE ?= 0.8
 PRIME ?= In the beginning
 char_rnn-sample: $(STAMP)
-	$(PY) -m papers.char_rnn.sample --workdir=runs/char_rnn/cpu/seed1 \
+	$(PY) -m papers.char_rnn.sample --workdir=runs/char_rnn/cpu/lstm2x128/seed1 \
 	  --temperature=$(TEMPERATURE) --prime="$(PRIME)" --length=600

@@ -93,8 +93,9 @@ def plot_histories(paper: str, results_dir: Path) -> list[Path]:
         for ax, metric in zip(axes[0], metrics, strict=True):
             for seed, history in histories.items():
                 ax.plot(history["epoch"], history[metric], label=f"train, seed {seed}")
-                if f"val_{metric}" in history:
-                    ax.plot(history["epoch"], history[f"val_{metric}"], "--", label=f"valid, seed {seed}")
+                for column in (c for c in history.columns if c.startswith("val_") and c.endswith(metric)):
+                    kind = " ".join(["valid", *column.removeprefix("val_").removesuffix(metric).split("_")]).strip()
+                    ax.plot(history["epoch"], history[column], "--", label=f"{kind}, seed {seed}")
             ax.set_xlabel("checkpoint (Keras epoch)")
             ax.set_ylabel(metric)
             ax.grid(alpha=0.3)

@@ -184,11 +184,13 @@ def fit(
     monitor: str = "val_loss",
     verbose: int | str = "auto",
     custom_objects: dict | None = None,
+    callbacks: list[keras.callbacks.Callback] = (),
 ) -> FitResult:
     """Trains `epochs` epochs of `steps_per_epoch` steps, resuming from `workdir` if a checkpoint is there.
 
     `build_model()` returns a compiled model; it is called under the strategy's scope. `train_data(e)`
-    returns the training batches from epoch `e` on. Raises TrainingDiverged on a NaN/inf loss.
+    returns the training batches from epoch `e` on. `callbacks` run before the checkpoint, so a value they
+    add to the epoch's logs can be the `monitor`. Raises TrainingDiverged on a NaN/inf loss.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -207,6 +209,7 @@ def fit(
     nan_guard = StopOnNaN()
     callbacks = [
         nan_guard,
+        *callbacks,
         Checkpoint(workdir, monitor, state, nan_guard),
         keras.callbacks.TensorBoard(workdir / "tensorboard", update_freq="epoch"),
     ]

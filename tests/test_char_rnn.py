@@ -33,13 +33,57 @@ def smoke_config(tmp_path, **overrides):
 def test_parameter_count_and_char_rnn_initialisation():
     model = build_char_rnn(configs.get_config("paper"), vocab_size=65, steps_per_epoch=10)
     # char-rnn's default model on tinyshakespeare's 65 characters.
-    assert model.count_params() == lstm_parameter_count(65, 128, 2) == 4 * 128 * (65 + 128 + 1) + \
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert trainable == lstm_parameter_count(65, 128, 2) == 4 * 128 * (65 + 128 + 1) + \
         4 * 128 * (128 + 128 + 1) + 128 * 65 + 65
     kernel, recurrent, bias = model.lstms[0].cell.weights
     assert np.abs(kernel.numpy()).max() <= 0.08 and np.abs(recurrent.numpy()).max() <= 0.08
     units = 128  # Keras gate order: input, forget, cell, output; char-rnn sets the forget bias to 1
     np.testing.assert_array_equal(bias.numpy()[units : 2 * units], 1.0)
     assert isinstance(model.optimizer, keras.optimizers.RMSprop) and model.optimizer.clipvalue == 5.0
+
+
+def test_training_carries_the_state_from_batch_to_batch():
+    """Truncated BPTT: batch k + 1 starts from the state batch k ended in; validation leaves it alone."""
+    config = configs.get_config("smoke")
+    config.learning_rate = 0.0  # keep the weights fixed, so the states can be recomputed afterwards
+    model = build_char_rnn(config, vocab_size=12, steps_per_epoch=10)
+    rng = np.random.default_rng(0)
+    x1, y1, x2, y2 = (rng.integers(0, 12, size=(8, 20)).astype("int32") for _ in range(4))
+    _, states1 = model(x1, initial_states=model.zero_states(8), return_states=True)
+    logits2, states2 = model(x2, initial_states=states1, return_states=True)
+    model.train_on_batch(x1, y1)
+    for carried, state in zip(model.carry, [s for pair in states1 for s in pair], strict=True):
+        np.testing.assert_allclose(carried.numpy(), state, rtol=1e-5, atol=1e-6)
+    model.evaluate(x2, y2, verbose=0)  # validation starts from zero states and does not touch the carry
+    np.testing.assert_allclose(model.carry[0].numpy(), states1[0][0], rtol=1e-5, atol=1e-6)
+    loss2, bpc2 = model.train_on_batch(x2, y2)
+    expected = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y2, logits2)
+    assert loss2 == pytest.approx(float(expected), rel=1e-5)
+    assert bpc2 == pytest.approx(loss2 / np.log(2), rel=1e-5)
+    np.testing.assert_allclose(model.carry[-1].numpy(), states2[-1][1], rtol=1e-5, atol=1e-6)
+
+
+def test_stream_batches_continue_each_stream():
+    ids = np.arange(1001, dtype="int32")
+    batches = list(data.stream_batches(ids, seq_length=10, batch_size=4, start_step=0, total_steps=30))
+    per_pass = data.steps_per_pass(ids, 10, 4)  # 1000 characters = 4 streams x 25 pieces of 10
+    assert per_pass == 25
+    stream = np.concatenate([b[0][2].numpy() for b in batches[:per_pass]])
+    np.testing.assert_array_equal(stream, np.arange(500, 750))  # stream 2 is one contiguous quarter
+    np.testing.assert_array_equal(batches[0][1][:, :-1], batches[0][0][:, 1:])
+    np.testing.assert_array_equal(batches[per_pass][0], batches[0][0])  # the next pass starts over
+    resumed = list(data.stream_batches(ids, seq_length=10, batch_size=4, start_step=27, total_steps=30))
+    np.testing.assert_array_equal(resumed[0][0], batches[27][0])
+
+
+def test_carried_state_cannot_be_split_across_replicas():
+    config = configs.get_config("smoke")
+    config.distribute = "mirrored"
+    with pytest.raises(configs.ConfigError, match="carry_state"):
+        configs.validate(config)
+    config.carry_state = False
+    configs.validate(config)
 
 
 def test_state_carried_across_chunks_equals_one_pass():
@@ -65,10 +109,15 @@ def test_learning_rate_decays_after_epoch_ten_as_char_rnn():
 def test_model_saves_and_loads_as_keras_file(tmp_path):
     model = build_char_rnn(configs.get_config("smoke"), vocab_size=20, steps_per_epoch=5)
     ids = np.arange(20, dtype="int32")[None, :]
+    model.train_on_batch(np.tile(ids, (8, 1)), np.tile(ids, (8, 1)))
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(loaded(ids), model(ids), rtol=1e-6)
     assert loaded.get_config()["rnn_size"] == 16
+    # The carried training state and the optimizer state come back with the model (exact resume).
+    np.testing.assert_array_equal(loaded.carry[0].numpy(), model.carry[0].numpy())
+    assert np.abs(loaded.carry[0].numpy()).sum() > 0
+    assert int(loaded.optimizer.iterations) == 1
 
 
 # --- data ---------------------------------------------------------------------------------------------
@@ -86,10 +135,10 @@ def test_bible_split_by_book_without_footnotes():
     assert vocab.decode(vocab.encode(corpus.test[:500])) == corpus.test[:500]
 
 
-def test_training_batches_are_a_function_of_the_step():
+def test_shuffled_windows_are_a_function_of_the_step():
     ids = np.arange(1000, dtype="int32")  # window k starts with the id 10k
-    full = list(data.training_batches(ids, seq_length=10, batch_size=4, seed=3, start_step=0, total_steps=60))
-    resumed = list(data.training_batches(ids, seq_length=10, batch_size=4, seed=3, start_step=45, total_steps=60))
+    batches = lambda start: list(data.shuffled_window_batches(ids, 10, 4, seed=3, start_step=start, total_steps=60))  # noqa: E731
+    full, resumed = batches(0), batches(45)
     for (x, y), (rx, ry) in zip(full[45:], resumed, strict=True):
         np.testing.assert_array_equal(x, rx)
         np.testing.assert_array_equal(y, ry)
@@ -149,7 +198,7 @@ def test_smoke_preset_trains_evaluates_samples_and_writes_rows(tmp_path):
     assert set(rows["preset"]) == {"smoke"} and set(rows["seed"]) == {1}
     assert rows.loc[rows.metric == "test_bpc", "value"].item() == pytest.approx(result["test_bpc"], abs=1e-4)
     assert result["test_bpc"] < np.log2(60)  # it learned something: better than uniform over the characters
-    assert (tmp_path / "results" / "histories" / "char_rnn" / "bible_smoke_seed1.csv").exists()
+    assert (tmp_path / "results" / "histories" / "char_rnn" / "bible_smoke_lstm2x16_seed1.csv").exists()
     # Running the finished command again changes nothing.
     assert train.run(config) == result
     assert len(pd.read_csv(tmp_path / "results" / "char_rnn.csv")) == 2

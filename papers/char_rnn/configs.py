@@ -29,6 +29,9 @@ def paper() -> ml_collections.ConfigDict:
     # lr x0.97 per epoch after epoch 10, 50 epochs.
     c.seq_length = 50
     c.batch_size = 50
+    # True: char-rnn's truncated BPTT, the state carried from batch to batch along 50 streams of text.
+    # False: the ablation, independent windows in random order, each from a zero state.
+    c.carry_state = True
     c.learning_rate = 2e-3
     c.decay_rate = 0.95
     c.learning_rate_decay = 0.97
@@ -44,7 +47,7 @@ def paper() -> ml_collections.ConfigDict:
     c.distribute = "default"
     c.deterministic = True
     c.verbose = 2
-    c.workdir = ""  # "" = runs/char_rnn/<preset>/seed<seed>
+    c.workdir = ""  # "" = runs/char_rnn/<preset>/<variant>/seed<seed>
     c.results_dir = ""  # "" = results/
     return c
 
@@ -84,5 +87,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     check_choices(config, CHOICES)
     check_positive(config, ("rnn_size", "num_layers", "seq_length", "batch_size", "learning_rate",
                             "max_epochs", "steps_per_checkpoint", "eval_streams", "eval_chunk"))
+    if config.carry_state and config.distribute != "default":
+        raise ConfigError("config.carry_state=True carries one state per stream of the batch, which cannot be "
+                          "split across replicas: use --config.distribute=default or --config.carry_state=False")
     if not 0.0 <= config.dropout < 1.0:
         raise ConfigError(f"config.dropout={config.dropout!r} must be in [0, 1)")

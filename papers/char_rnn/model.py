@@ -42,13 +42,18 @@ class CharRNN(keras.Model):
 
     With `return_states=True` it also returns the final [h, c] of every layer, and `initial_states`
     continues from them: evaluation and sampling carry the state across chunks of text.
+
+    `carry_batch_size` > 0 trains as char-rnn does (truncated backpropagation through time): every
+    training batch holds that many contiguous streams of text, and the state at the end of one batch
+    is the initial state of the next. The carried state lives in non-trainable variables, so it is
+    saved in checkpoints and a resumed run continues with it.
     """
 
     def __init__(self, vocab_size: int, rnn_size: int, num_layers: int, dropout: float = 0.0,
-                 init_scale: float = 0.08, **kwargs):
+                 init_scale: float = 0.08, carry_batch_size: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.vocab_size, self.rnn_size, self.num_layers = vocab_size, rnn_size, num_layers
-        self.dropout, self.init_scale = dropout, init_scale
+        self.dropout, self.init_scale, self.carry_batch_size = dropout, init_scale, carry_batch_size
         init = lambda: keras.initializers.RandomUniform(-init_scale, init_scale)  # noqa: E731
         self.one_hot = OneHot(vocab_size)
         self.lstms = [
@@ -66,9 +71,18 @@ class CharRNN(keras.Model):
             lstm.build(features)
             features = (*input_shape, self.rnn_size)
         self.decoder.build(features)
+        # h and c of every layer, carried from one training batch to the next (empty without TBPTT).
+        self.carry = [
+            self.add_weight(shape=(self.carry_batch_size, self.rnn_size), initializer="zeros",
+                            trainable=False, name=f"carry_{layer}_{part}")
+            for layer in range(self.num_layers if self.carry_batch_size else 0) for part in "hc"
+        ]
         self.built = True
 
     def call(self, ids, initial_states=None, return_states=False, training=None):
+        carry = bool(training) and bool(self.carry) and initial_states is None
+        if carry:
+            initial_states = [self.carry[2 * layer : 2 * layer + 2] for layer in range(self.num_layers)]
         x = self.one_hot(ids)
         states = []
         for layer, lstm in enumerate(self.lstms):
@@ -79,6 +93,9 @@ class CharRNN(keras.Model):
             states.append([h, c])
         x = self.drop(x, training=training)
         logits = self.decoder(x)
+        if carry:
+            for variable, state in zip(self.carry, [s for pair in states for s in pair], strict=True):
+                variable.assign(ops.stop_gradient(state))
         return (logits, states) if return_states else logits
 
     def zero_states(self, batch_size: int):
@@ -87,7 +104,8 @@ class CharRNN(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "rnn_size": self.rnn_size,
-                "num_layers": self.num_layers, "dropout": self.dropout, "init_scale": self.init_scale}
+                "num_layers": self.num_layers, "dropout": self.dropout, "init_scale": self.init_scale,
+                "carry_batch_size": self.carry_batch_size}
 
 
 def lstm_parameter_count(vocab_size: int, rnn_size: int, num_layers: int) -> int:
@@ -126,7 +144,8 @@ def bits_per_character(targets, logits):
 
 def build_char_rnn(config, vocab_size: int, steps_per_epoch: int) -> CharRNN:
     """The model compiled with char-rnn's optimiser: RMSprop, element-wise gradient clipping."""
-    model = CharRNN(vocab_size, config.rnn_size, config.num_layers, config.dropout, config.init_scale)
+    model = CharRNN(vocab_size, config.rnn_size, config.num_layers, config.dropout, config.init_scale,
+                    carry_batch_size=config.batch_size if config.carry_state else 0)
     model.build((None, None))
     schedule = DecayAfter(config.learning_rate, config.learning_rate_decay,
                           config.learning_rate_decay_after, steps_per_epoch)

@@ -1,6 +1,6 @@
 """Print text from a trained char-rnn checkpoint (char-rnn's sample.lua).
 
-    python -m papers.char_rnn.sample --workdir=runs/char_rnn/cpu/seed1 --temperature=0.8 --prime="And"
+    python -m papers.char_rnn.sample --workdir=runs/char_rnn/cpu/lstm2x128/seed1 --temperature=0.8 --prime="And"
 
 The prime text is fed through the network first; then each next character is drawn from
 softmax(logits / temperature) and fed back. Lower temperatures give likelier, more repetitive text.
@@ -18,7 +18,7 @@ from common import training
 from papers.char_rnn.data import Vocabulary
 from papers.char_rnn.model import CharRNN
 
-_WORKDIR = flags.DEFINE_string("workdir", "runs/char_rnn/cpu/seed1", "Work directory of a trained run.")
+_WORKDIR = flags.DEFINE_string("workdir", "runs/char_rnn/cpu/lstm2x128/seed1", "Work directory of a trained run.")
 _TEMPERATURE = flags.DEFINE_float("temperature", 0.8, "Softmax temperature (> 0).")
 _PRIME = flags.DEFINE_string("prime", "\n", "Text to condition on before sampling.")
 _LENGTH = flags.DEFINE_integer("length", 500, "Characters to sample.")

@@ -17,19 +17,27 @@ from common import results, training
 from common.cli import run_with_config
 from common.config import ConfigError
 from papers.char_rnn import configs, data
-from papers.char_rnn.evaluate import bits_per_character
+from papers.char_rnn.evaluate import CarriedStateValidation, bits_per_character
 from papers.char_rnn.model import build_char_rnn
 
 PAPER = "char_rnn"
 RESULT_FILE = "result.json"
 
 
-def workdir_for(config: ml_collections.ConfigDict) -> Path:
-    return Path(config.workdir or f"runs/{PAPER}/{config.preset}/seed{config.seed}")
-
-
 def variant_name(config: ml_collections.ConfigDict) -> str:
-    return f"LSTM {config.num_layers}x{config.rnn_size}"
+    """The model as the result tables name it, e.g. `LSTM 2x128` or `LSTM 2x128, zero-state windows`."""
+    name = f"LSTM {config.num_layers}x{config.rnn_size}"
+    if config.dropout:
+        name += f", dropout {config.dropout:g}"
+    return name if config.carry_state else f"{name}, zero-state windows"
+
+
+def variant_slug(config: ml_collections.ConfigDict) -> str:
+    return variant_name(config).lower().replace(", ", "-").replace(" ", "")
+
+
+def workdir_for(config: ml_collections.ConfigDict) -> Path:
+    return Path(config.workdir or f"runs/{PAPER}/{config.preset}/{variant_slug(config)}/seed{config.seed}")
 
 
 def _check_same_config(workdir: Path, config: ml_collections.ConfigDict) -> None:
@@ -48,6 +56,14 @@ def _check_same_config(workdir: Path, config: ml_collections.ConfigDict) -> None
     else:
         workdir.mkdir(parents=True, exist_ok=True)
         training.atomic_write_text(path, json.dumps(current, indent=1))
+
+
+def training_batches(config, train_ids, start_step: int, total_steps: int):
+    """char-rnn's contiguous streams with the state carried, or the zero-state ablation's shuffled windows."""
+    if config.carry_state:
+        return data.stream_batches(train_ids, config.seq_length, config.batch_size, start_step, total_steps)
+    return data.shuffled_window_batches(train_ids, config.seq_length, config.batch_size, config.seed,
+                                        start_step, total_steps)
 
 
 def run(config: ml_collections.ConfigDict) -> dict:
@@ -75,15 +91,16 @@ def run(config: ml_collections.ConfigDict) -> dict:
 
     fitted = training.fit(
         build_model=lambda: build_char_rnn(config, len(vocab), per_pass),
-        train_data=lambda epoch: data.training_batches(
-            train_ids, config.seq_length, config.batch_size, config.seed,
-            epoch * config.steps_per_checkpoint, total_steps),
+        train_data=lambda epoch: training_batches(config, train_ids, epoch * config.steps_per_checkpoint,
+                                                  total_steps),
         workdir=workdir,
         epochs=checkpoints,
         steps_per_epoch=config.steps_per_checkpoint,
         validation_data=data.validation_batches(valid_ids, config.seq_length, config.eval_batch_size),
         strategy=strategy,
         verbose=config.verbose,
+        monitor="val_carried_bpc",
+        callbacks=[CarriedStateValidation(valid_ids, config.eval_streams, config.eval_chunk)],
     )
     model = training.load_best_weights(fitted.model, workdir)
     valid_bpc, _ = bits_per_character(model, valid_ids, config.eval_streams, config.eval_chunk)
@@ -101,7 +118,7 @@ def run(config: ml_collections.ConfigDict) -> dict:
     history_dir = Path(config.results_dir or results.RESULTS_DIR) / "histories" / PAPER
     history_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(workdir / training.HISTORY_FILE,
-                    history_dir / f"{config.dataset}_{config.preset}_seed{config.seed}.csv")
+                    history_dir / f"{config.dataset}_{config.preset}_{variant_slug(config)}_seed{config.seed}.csv")
     result = {"valid_bpc": valid_bpc, "test_bpc": test_bpc, "steps": fitted.steps,
               "best_epoch": fitted.best_epoch, "wall_seconds": fitted.wall_seconds}
     training.atomic_write_text(workdir / RESULT_FILE, json.dumps(result, indent=1))
