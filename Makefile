@@ -9,13 +9,14 @@ SEEDS ?= 1 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv test smoke lint results reproduce char_rnn char_rnn-paper char_rnn-sample clean-runs
+.PHONY: help venv test smoke lint results reproduce char_rnn char_rnn-ablation char_rnn-paper char_rnn-sample
 
 help:
 	@echo "make reproduce        every cpu experiment (resumable), then make results"
 	@echo "make test             unit tests and one smoke run per paper"
 	@echo "make smoke            the smoke preset of every paper"
 	@echo "make char_rnn         char-RNN cpu preset (seeds: $(SEEDS)) and compressor baselines"
+	@echo "make char_rnn-ablation  the same without carrying the state between batches"
 	@echo "make char_rnn-paper   char-RNN paper preset (TFDS tiny_shakespeare; needs the TFDS data)"
 	@echo "make char_rnn-sample  print text from the trained cpu model (TEMPERATURE=, PRIME=)"
 	@echo "make results          regenerate results/README.md and results/plots from results/*.csv"
@@ -42,7 +43,7 @@ smoke: $(STAMP)
 results: $(STAMP)
 	$(PY) -m common.report
 
-reproduce: char_rnn
+reproduce: char_rnn char_rnn-ablation
 	@$(MAKE) --no-print-directory results
 	@echo "Results: results/README.md (tables), results/plots/ (learning curves), results/*.csv (rows)."
 
@@ -55,8 +56,14 @@ runs/char_rnn/cpu/compressors.done: | $(STAMP)
 
 char_rnn: $(STAMP) runs/char_rnn/cpu/compressors.done
 	@for seed in $(SEEDS); do \
-	  echo "== char_rnn cpu seed $$seed"; \
+	  echo "== char_rnn cpu, truncated BPTT (char-rnn), seed $$seed"; \
 	  $(PY) -m papers.char_rnn.train $(CHAR_RNN_CPU) --config.seed=$$seed || exit 1; \
+	done
+
+char_rnn-ablation: $(STAMP)
+	@for seed in $(SEEDS); do \
+	  echo "== char_rnn cpu, zero-state windows (ablation), seed $$seed"; \
+	  $(PY) -m papers.char_rnn.train $(CHAR_RNN_CPU) --config.carry_state=False --config.seed=$$seed || exit 1; \
 	done
 
 char_rnn-paper: $(STAMP)
