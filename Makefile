@@ -9,7 +9,7 @@ SEEDS ?= 1 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv test smoke lint results reproduce char_rnn char_rnn-ablation char_rnn-paper char_rnn-sample
+.PHONY: help venv test smoke lint bench results reproduce char_rnn char_rnn-ablation char_rnn-paper char_rnn-sample
 
 help:
 	@echo "make reproduce        every cpu experiment (resumable), then make results"
@@ -20,6 +20,7 @@ help:
 	@echo "make char_rnn-paper   char-RNN paper preset (TFDS tiny_shakespeare; needs the TFDS data)"
 	@echo "make char_rnn-sample  print text from the trained cpu model (TEMPERATURE=, PRIME=)"
 	@echo "make results          regenerate results/README.md and results/plots from results/*.csv"
+	@echo "make bench            training throughput as ratios (ours / Keras Sequential, / matmul peak)"
 	@echo "make lint             ruff"
 
 $(STAMP): requirements.txt
@@ -39,6 +40,9 @@ lint: $(STAMP)
 smoke: $(STAMP)
 	$(PY) -m papers.char_rnn.train --config=papers/char_rnn/configs.py:smoke \
 	  --config.workdir=runs/char_rnn/smoke --config.results_dir=runs/smoke-results
+
+bench: $(STAMP)
+	$(PY) -m papers.char_rnn.bench
 
 results: $(STAMP)
 	$(PY) -m common.report
