@@ -61,13 +61,15 @@ def library_versions() -> str:
 
 
 def git_commit() -> str:
-    """Short commit hash, with `-dirty` when the tree has uncommitted changes to tracked files."""
+    """Short commit hash, with `-dirty` when tracked files outside results/ have uncommitted changes.
+
+    Runs call this when they start, so the row names the code that ran, not the code at its end."""
     try:
         run = lambda *args: subprocess.run(  # noqa: E731
             ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
         commit = run("rev-parse", "--short", "HEAD")
-        dirty = run("status", "--porcelain", "--untracked-files=no")
+        dirty = run("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results")
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

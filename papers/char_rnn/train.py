@@ -75,6 +75,7 @@ def run(config: ml_collections.ConfigDict) -> dict:
         print(f"{workdir} is finished: test {result['test_bpc']:.3f} bits per character (nothing rerun).")
         return result
     _check_same_config(workdir, config)
+    commit = results.git_commit()  # the code that runs now
     training.set_seed(config.seed, config.deterministic)
     strategy = training.make_strategy(config.distribute)
 
@@ -108,7 +109,7 @@ def run(config: ml_collections.ConfigDict) -> dict:
     print(f"best checkpoint {fitted.best_epoch} of {fitted.epochs}: valid {valid_bpc:.3f}, "
           f"test {test_bpc:.3f} bits per character ({scored:,} test characters)", flush=True)
 
-    common = dict(experiment=config.dataset, variant=variant_name(config), preset=config.preset,
+    common = dict(commit=commit, experiment=config.dataset, variant=variant_name(config), preset=config.preset,
                   paper_value="", seed=config.seed, steps=fitted.steps,
                   epochs=f"{fitted.steps / per_pass:.2f}", wall_seconds=f"{fitted.wall_seconds:.0f}")
     results.append_rows(PAPER, [
