@@ -246,3 +246,11 @@ def test_killed_run_resumes_where_it_stopped(tmp_path):
     epochs = json.loads(state_file.read_text())["epochs_done"]
     assert list(history["epoch"]) == list(range(1, epochs + 1))
     assert len(pd.read_csv(tmp_path / "results" / "char_rnn.csv")) == 2
+
+
+def test_zero_state_ablation_trains_under_mirrored_strategy(tmp_path):
+    config = smoke_config(tmp_path, carry_state=False, distribute="mirrored", max_epochs=0.5)
+    result = train.run(config)
+    rows = pd.read_csv(tmp_path / "results" / "char_rnn.csv")
+    assert set(rows["variant"]) == {"LSTM 2x16, zero-state windows"}
+    assert np.isfinite(result["test_bpc"]) and result["test_bpc"] < np.log2(60)
