@@ -52,23 +52,26 @@ reproduce: char_rnn char_rnn-ablation
 	@echo "Results: results/README.md (tables), results/plots/ (learning curves), results/*.csv (rows)."
 
 # --- char-RNN (Karpathy 2015) ---------------------------------------------------------------------
+# One file target per run (its result.json), so `make -j2 char_rnn` trains two seeds side by side.
 CHAR_RNN_CPU := --config=papers/char_rnn/configs.py:cpu
+CHAR_RNN_RUNS := $(foreach s,$(SEEDS),runs/char_rnn/cpu/lstm2x128/seed$(s)/result.json)
+CHAR_RNN_ABLATION_RUNS := $(foreach s,$(SEEDS),runs/char_rnn/cpu/lstm2x128-zero-statewindows/seed$(s)/result.json)
 
 runs/char_rnn/cpu/compressors.done: | $(STAMP)
 	$(PY) -m papers.char_rnn.compressors $(CHAR_RNN_CPU)
 	@mkdir -p $(@D) && touch $@
 
-char_rnn: $(STAMP) runs/char_rnn/cpu/compressors.done
-	@for seed in $(SEEDS); do \
-	  echo "== char_rnn cpu, truncated BPTT (char-rnn), seed $$seed"; \
-	  $(PY) -m papers.char_rnn.train $(CHAR_RNN_CPU) --config.seed=$$seed || exit 1; \
-	done
+runs/char_rnn/cpu/lstm2x128/seed%/result.json: | $(STAMP)
+	@echo "== char_rnn cpu, truncated BPTT (char-rnn), seed $*"
+	$(PY) -m papers.char_rnn.train $(CHAR_RNN_CPU) --config.seed=$*
 
-char_rnn-ablation: $(STAMP)
-	@for seed in $(SEEDS); do \
-	  echo "== char_rnn cpu, zero-state windows (ablation), seed $$seed"; \
-	  $(PY) -m papers.char_rnn.train $(CHAR_RNN_CPU) --config.carry_state=False --config.seed=$$seed || exit 1; \
-	done
+runs/char_rnn/cpu/lstm2x128-zero-statewindows/seed%/result.json: | $(STAMP)
+	@echo "== char_rnn cpu, zero-state windows (ablation), seed $*"
+	$(PY) -m papers.char_rnn.train $(CHAR_RNN_CPU) --config.carry_state=False --config.seed=$*
+
+char_rnn: runs/char_rnn/cpu/compressors.done $(CHAR_RNN_RUNS)
+
+char_rnn-ablation: $(CHAR_RNN_ABLATION_RUNS)
 
 char_rnn-paper: $(STAMP)
 	$(PY) -m papers.char_rnn.train --config=papers/char_rnn/configs.py:paper
