@@ -3,7 +3,8 @@
     python -m papers.char_rnn.bench [--steps=30]
 
 Both models have char-rnn's default shape (2 x 128 LSTM, batches of 50 x 50 characters) and train on the
-same batches in the same process, one after the other, after a warm-up. Printed and written to
+same batches in the same process, back to back in each of several rounds, after a warm-up; the medians
+over rounds damp the drift of a shared machine. Printed and written to
 results/bench/char_rnn.csv as ratios: ours / Sequential, and the model's useful FLOP/s / the measured peak
 of a float32 matmul. Absolute numbers drift on shared machines; the ratios are what to compare.
 """
@@ -21,7 +22,8 @@ from common import results
 from papers.char_rnn import configs
 from papers.char_rnn.model import build_char_rnn
 
-_STEPS = flags.DEFINE_integer("steps", 30, "Timed training steps per model.")
+_STEPS = flags.DEFINE_integer("steps", 30, "Timed training steps per model and round.")
+_ROUNDS = flags.DEFINE_integer("rounds", 5, "Rounds; each times both models back to back, medians are reported.")
 VOCAB = 72  # the Bible's character set
 
 
@@ -59,9 +61,7 @@ def sequential_baseline(config) -> keras.Model:
     return model
 
 
-def steps_per_second(model: keras.Model, x: np.ndarray, y: np.ndarray, steps: int) -> float:
-    dataset = tf.data.Dataset.from_tensors((x, y)).repeat()
-    model.fit(dataset, steps_per_epoch=5, epochs=1, verbose=0, shuffle=False)  # trace and warm up
+def steps_per_second(model: keras.Model, dataset: tf.data.Dataset, steps: int) -> float:
     start = time.perf_counter()
     model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     return steps / (time.perf_counter() - start)
@@ -74,8 +74,15 @@ def main(argv):
     x, y = (rng.integers(0, VOCAB, size=(config.batch_size, config.seq_length)).astype("int32") for _ in range(2))
     peak = matmul_peak_flops()
     flops = training_flops_per_step(config.batch_size, config.seq_length, config.rnn_size, config.num_layers, VOCAB)
-    ours = steps_per_second(build_char_rnn(config, VOCAB, steps_per_epoch=1000), x, y, _STEPS.value)
-    baseline = steps_per_second(sequential_baseline(config), x, y, _STEPS.value)
+    dataset = tf.data.Dataset.from_tensors((x, y)).repeat()
+    models = {"ours": build_char_rnn(config, VOCAB, steps_per_epoch=1000), "baseline": sequential_baseline(config)}
+    rates = {name: [] for name in models}
+    for model in models.values():
+        steps_per_second(model, dataset, 5)  # trace and warm up
+    for _ in range(_ROUNDS.value):
+        for name, model in models.items():
+            rates[name].append(steps_per_second(model, dataset, _STEPS.value))
+    ours, baseline = (float(np.median(rates[name])) for name in models)
     chars = config.batch_size * config.seq_length
     rows = [
         {"model": "CharRNN (ours, state carried)", "chars_per_second": ours * chars,
