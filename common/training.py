@@ -18,6 +18,7 @@ Multi-host note: Keras 3's `fit` does not run under MultiWorkerMirroredStrategy 
 `make_strategy`.
 """
 
+import functools
 import json
 import math
 import os
@@ -48,13 +49,20 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+@functools.cache
+def _mirrored_strategy(devices: tuple[str, ...]) -> tf.distribute.MirroredStrategy:
+    """One MirroredStrategy per device set and process: two of them would reuse the same collective
+    instance keys, and TF then fails with "Shape mismatch in the collective instance"."""
+    return tf.distribute.MirroredStrategy(list(devices))
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
     """`default`: the current device. `mirrored`: data parallel over every local GPU, else every CPU device."""
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-        return tf.distribute.MirroredStrategy([d.name for d in devices])
+        return _mirrored_strategy(tuple(d.name for d in devices))
     raise ValueError(f"unknown strategy {name!r}; choose one of: 'default', 'mirrored'")
 
 
