@@ -1,0 +1,354 @@
+"""Pointer Networks' models and decoding: shapes, masks, the loss, saving, constrained search, and a tiny overfit."""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from papers.pointer_networks import decoding, geometry, metrics
+from papers.pointer_networks.model import AttentionLSTM, PointerNet, Seq2SeqLSTM, SequenceNLL, sequence_nll, with_eos
+from papers.pointer_networks.tours import is_valid_tour
+
+UNITS = 16
+MODELS = {
+    "lstm": lambda **kw: Seq2SeqLSTM(n_max=8, units=UNITS, **kw),
+    "attention": lambda **kw: AttentionLSTM(n_max=8, units=UNITS, **kw),
+    "attention_no_feeding": lambda **kw: AttentionLSTM(n_max=8, units=UNITS, input_feeding=False, **kw),
+    "ptrnet": lambda **kw: PointerNet(units=UNITS, **kw),
+}
+
+
+def make_model(name, seed=0, **kwargs):
+    keras.utils.set_random_seed(seed)
+    model = MODELS[name](**kwargs)
+    model.build()
+    return model
+
+
+def hull_batch(n_instances, n_points, seed, eos):
+    points = geometry.random_points(n_instances, n_points, seed)
+    return points, with_eos(geometry.convex_hull_targets(points), eos)
+
+
+def n_out(model, n_points):
+    return model.eos_index(n_points) + 1
+
+
+# --- the models -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_output_shapes(name):
+    model = make_model(name)
+    points, targets = hull_batch(3, 6, seed=0, eos=model.eos_index(6))
+    logits = model({"points": points, "targets": targets})
+    expected_classes = 7 if name == "ptrnet" else 9  # n + 1 for the pointer, n_max + 1 for the dictionaries
+    assert tuple(logits.shape) == (3, targets.shape[1], expected_classes)
+
+
+def test_pointer_output_grows_with_n_but_the_dictionary_is_fixed():
+    ptr = make_model("ptrnet")
+    ptr(dict(zip(["points", "targets"], hull_batch(2, 5, 0, eos=5), strict=True)))  # first called at n = 5
+    logits = ptr(dict(zip(["points", "targets"], hull_batch(2, 10, 1, eos=10), strict=True)))
+    assert logits.shape[-1] == 11
+    lstm = make_model("lstm")
+    assert lstm(dict(zip(["points", "targets"], hull_batch(2, 5, 0, eos=8), strict=True))).shape[-1] == 9
+    with pytest.raises(ValueError, match="n_max=8"):
+        lstm(dict(zip(["points", "targets"], hull_batch(2, 10, 1, eos=8), strict=True)))
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_teacher_forcing_equals_step_by_step_decoding(name):
+    """`call` (all steps at once) and `decode_step` (what the search uses) compute the same logits."""
+    model = make_model(name)
+    points, targets = hull_batch(4, 7, seed=1, eos=model.eos_index(7))
+    lengths = np.array([7, 5, 6, 7], dtype=np.int32)
+    targets = np.where(targets >= lengths[:, None], -1, targets)  # any classes will do; keep them real
+    logits = np.asarray(model({"points": points, "targets": targets, "lengths": lengths}))
+    memory, state = model.encode(points, lengths)
+    previous = np.full(4, -1)
+    for step in range(targets.shape[1]):
+        step_logits, state = model.decode_step(memory, state, previous)
+        np.testing.assert_allclose(np.asarray(step_logits), logits[:, step], atol=1e-5)
+        previous = targets[:, step]
+
+
+def test_decoder_inputs_follow_the_paper():
+    """Ptr-Net reads the embedded point it pointed to (the start vector first); the baselines, the class."""
+    ptr = make_model("ptrnet")
+    points = geometry.random_points(2, 5, seed=2)
+    memory, _ = ptr.encode(points)
+    previous = keras.ops.convert_to_tensor(np.array([[-1, 3, 0], [-1, 4, 5]], dtype=np.int32))
+    x = np.asarray(ptr._decoder_inputs(memory, previous))
+    embedded = np.asarray(ptr.embed(points))
+    start = np.asarray(ptr.start)
+    np.testing.assert_allclose(x[:, 0], [start, start], atol=1e-6)
+    np.testing.assert_allclose(x[0, 1:], embedded[0, [3, 0]], atol=1e-6)
+    np.testing.assert_allclose(x[1, 1], embedded[1, 4], atol=1e-6)
+    lstm = make_model("lstm")
+    x = np.asarray(lstm._decoder_inputs({}, previous))
+    table = np.asarray(lstm.class_embedding.embeddings)
+    np.testing.assert_allclose(x, table[[[9, 3, 0], [9, 4, 5]]], atol=1e-6)  # row n_max + 1 is the start
+
+
+def test_every_parameter_starts_uniform_in_the_papers_range():
+    for name in MODELS:
+        model = make_model(name)
+        assert model.trainable_weights
+        for weight in model.trainable_weights:
+            values = np.asarray(weight)
+            assert np.abs(values).max() <= 0.08, weight.path
+            assert np.abs(values).max() > 0.04, weight.path  # not zeros, not a narrower range
+
+
+@pytest.mark.parametrize("name", ["ptrnet", "attention"])
+def test_padded_points_change_nothing(name):
+    """An instance padded with junk points and given its length has the outputs of the unpadded instance."""
+    model = make_model(name, init_scale=0.5)  # logits of order 1, so that a difference shows
+    points, targets = hull_batch(3, 5, seed=2, eos=model.eos_index(5))
+    junk = np.random.default_rng(0).random((3, 3, 2)).astype(np.float32)
+    padded = np.concatenate([points, junk], axis=1)
+    padded_targets = np.where(targets == model.eos_index(5), model.eos_index(8), targets)
+    plain = np.asarray(model({"points": points, "targets": targets}))
+    masked = np.asarray(model({"points": padded, "targets": padded_targets, "lengths": np.full(3, 5)}))
+    if name == "ptrnet":  # the pointer's classes move: 0..4 are the points, then padding, then EOS
+        masked = np.concatenate([masked[..., :5], masked[..., -1:]], axis=-1)
+    np.testing.assert_allclose(masked, plain, atol=1e-5)
+    unmasked = np.asarray(model({"points": padded, "targets": padded_targets}))
+    assert np.abs(unmasked[..., :5] - plain[..., :5]).max() > 1e-2
+
+
+def test_attention_weights_sum_to_one_and_ignore_padding():
+    model = make_model("attention")
+    points = geometry.random_points(4, 8, seed=3)
+    lengths = np.array([8, 3, 5, 1])
+    memory, _ = model.encode(points, lengths)
+    d = keras.random.normal((4, 6, UNITS), seed=1)
+    weights, context = (np.asarray(x) for x in model.attend(memory, d))
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-6)
+    padding = np.arange(8)[None, None, :] >= lengths[:, None, None]
+    assert (weights[np.broadcast_to(padding, weights.shape)] == 0).all()
+    assert (weights[~np.broadcast_to(padding, weights.shape)] > 0).all()
+    assert context.shape == (4, 6, UNITS)
+
+    ptr = make_model("ptrnet")
+    targets = np.zeros((4, 5), dtype=np.int32)
+    probs = np.asarray(keras.ops.softmax(ptr({"points": points, "targets": targets, "lengths": lengths})))
+    np.testing.assert_allclose(probs.sum(axis=-1), 1.0, atol=1e-6)
+    pad9 = np.concatenate([padding[:, :, :], np.zeros((4, 1, 1), bool)], axis=-1)  # EOS (last) is never padding
+    assert (probs[np.broadcast_to(pad9, probs.shape)] == 0).all()
+    assert (probs[..., -1] > 0).all()
+
+
+def test_gradients_reach_every_weight():
+    for name in MODELS:
+        model = make_model(name)
+        points, targets = hull_batch(4, 6, seed=4, eos=model.eos_index(6))
+        with tf.GradientTape() as tape:
+            loss = keras.ops.mean(sequence_nll(targets, model({"points": points, "targets": targets})))
+        grads = tape.gradient(loss, model.trainable_weights)
+        for weight, grad in zip(model.trainable_weights, grads, strict=True):
+            assert grad is not None and np.abs(tf.convert_to_tensor(grad).numpy()).max() > 0, (name, weight.path)
+
+
+# --- the loss -------------------------------------------------------------------------------------------
+
+def test_with_eos_appends_eos_and_flattens_triangles():
+    hull = np.array([[0, 2, 1, -1], [3, 1, 0, 2]], dtype=np.int32)
+    np.testing.assert_array_equal(with_eos(hull, 4), [[0, 2, 1, 4, -1], [3, 1, 0, 2, 4]])
+    triangles = np.array([[[0, 1, 2], [1, 3, 2], [-1, -1, -1]]], dtype=np.int32)
+    np.testing.assert_array_equal(with_eos(triangles, 4), [[0, 1, 2, 1, 3, 2, 4, -1, -1, -1]])
+
+
+def test_masked_loss_ignores_padded_steps():
+    rng = np.random.default_rng(0)
+    targets = np.array([[1, 0, 3, -1, -1], [2, 3, 1, 0, 4]], dtype=np.int32)
+    logits = rng.normal(size=(2, 5, 5)).astype(np.float32)
+    loss = np.asarray(sequence_nll(targets, logits))
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    expected = [-sum(log_p[b, t, targets[b, t]] for t in range(5) if targets[b, t] >= 0) for b in range(2)]
+    np.testing.assert_allclose(loss, expected, rtol=1e-5)
+
+    changed = logits.copy()
+    changed[0, 3:] = rng.normal(size=(2, 5)) * 10  # only padded steps
+    np.testing.assert_allclose(np.asarray(sequence_nll(targets, changed)), loss, rtol=1e-6)
+    changed[0, 2] += 5.0 * np.eye(5)[0]  # a real step
+    assert not np.isclose(np.asarray(sequence_nll(targets, changed))[0], loss[0])
+    # the Keras loss: the batch mean, and y_true arrives as floats
+    keras_loss = SequenceNLL()(targets.astype(np.float32), logits)
+    np.testing.assert_allclose(float(keras_loss), loss.mean(), rtol=1e-5)
+
+
+# --- saving ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_config_round_trip_and_keras_file(name, tmp_path):
+    model = make_model(name, seed=1)
+    points, targets = hull_batch(3, 6, seed=5, eos=model.eos_index(6))
+    inputs = {"points": points, "targets": targets}
+    expected = np.asarray(model(inputs))
+
+    config = model.get_config()
+    for key in ("units", "embedding_dim", "init_scale", "n_max", "input_feeding"):
+        assert config.get(key, getattr(model, key, None)) == getattr(model, key, None), key
+    clone = type(model).from_config(config)
+    clone.build()
+    assert clone.get_config() == config
+    clone.set_weights(model.get_weights())
+    np.testing.assert_array_equal(np.asarray(clone(inputs)), expected)
+
+    model.compile(keras.optimizers.Adam(1e-3), SequenceNLL())
+    model.optimizer.build(model.trainable_variables)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is type(model)
+    np.testing.assert_array_equal(np.asarray(loaded(inputs)), expected)
+    assert isinstance(loaded.loss, SequenceNLL)
+
+
+# --- decoding -------------------------------------------------------------------------------------------
+
+TSP = decoding.Constraints.for_task("tsp")
+
+
+@pytest.mark.parametrize("name", ["lstm", "attention", "ptrnet"])
+def test_tsp_search_always_returns_tours_from_city_zero(name):
+    model = make_model(name, seed=2)
+    points = geometry.random_points(64, 7, seed=6)
+    for tours, _ in [decoding.greedy_decode(model, points, constraints=TSP),
+                     decoding.beam_search(model, points, 3, constraints=TSP)]:
+        assert tours.shape == (64, 7) and tours.dtype == np.int32
+        assert is_valid_tour(tours, 7).all()
+        assert (tours[:, 0] == 0).all()
+
+
+def test_tsp_search_on_mixed_sizes():
+    model = make_model("ptrnet", seed=3)
+    points = geometry.random_points(32, 8, seed=7)
+    lengths = np.random.default_rng(0).integers(3, 9, size=32)
+    for tours, _ in [decoding.greedy_decode(model, points, lengths, constraints=TSP),
+                     decoding.beam_search(model, points, 4, lengths, constraints=TSP)]:
+        for tour, n in zip(tours, lengths, strict=True):
+            assert is_valid_tour([tour], n).all() and tour[0] == 0 and (tour[n:] == -1).all()
+
+
+@pytest.mark.parametrize("task", ["tsp", "convex_hull", "delaunay"])
+def test_beam_width_one_is_greedy(task):
+    model = make_model("ptrnet", seed=4)
+    points = geometry.random_points(24, 6, seed=8)
+    constraints = decoding.Constraints.for_task(task, no_repeats=True)
+    greedy, greedy_scores = decoding.greedy_decode(model, points, constraints=constraints)
+    beam, beam_scores = decoding.beam_search(model, points, 1, constraints=constraints)
+    np.testing.assert_array_equal(beam, greedy)
+    np.testing.assert_allclose(beam_scores, greedy_scores, rtol=1e-12)
+
+
+def test_exhaustive_beam_finds_the_most_likely_tour():
+    """With as many beams as tours ((n - 1)! from city 0) the search is exact, so no narrower beam beats it.
+
+    (A wider beam is not better than a narrower one on every instance: beam search prunes prefixes that
+    might have ended better. The exhaustive beam is the case where "never worse" is a theorem.)
+    """
+    n = 5
+    model = make_model("ptrnet", seed=5)
+    points = geometry.random_points(16, n, seed=9)
+    all_tours = np.array([(0, *rest) for rest in itertools.permutations(range(1, n))])
+    log_p = np.stack([decoding.sequence_log_prob(model, points, np.tile(t, (16, 1)), eos=False) for t in all_tours])
+    exact, exact_scores = decoding.beam_search(model, points, len(all_tours), constraints=TSP)
+    np.testing.assert_allclose(exact_scores, log_p.max(axis=0), rtol=1e-5)
+    np.testing.assert_array_equal(exact, all_tours[log_p.argmax(axis=0)])
+    for width in (1, 2, 3):
+        _, scores = decoding.beam_search(model, points, width, constraints=TSP)
+        assert (exact_scores >= scores - 1e-9).all()
+
+
+@pytest.mark.parametrize("name", ["lstm", "attention", "ptrnet"])
+def test_search_scores_are_the_models_log_probabilities(name):
+    model = make_model(name, seed=6)
+    points = geometry.random_points(16, 6, seed=10)
+    lengths = np.array([6, 4] * 8)
+    hull = decoding.Constraints.for_task("convex_hull", no_repeats=True)
+    for sequences, scores in [decoding.greedy_decode(model, points, lengths, constraints=hull),
+                              decoding.beam_search(model, points, 3, lengths, constraints=hull)]:
+        stopped_at_eos = (sequences != -1).sum(axis=1) < 6
+        expected = decoding.sequence_log_prob(model, points, sequences, lengths, eos=stopped_at_eos)
+        np.testing.assert_allclose(scores, expected, rtol=1e-4)
+        for row, n in zip(sequences, lengths, strict=True):  # no repeats, only real points
+            row = row[row != -1]
+            assert len(set(row.tolist())) == len(row) and (row < n).all()
+    beams, beam_scores = decoding.beam_search(model, points, 3, lengths, constraints=hull, return_all=True)
+    assert beams.shape == (16, 3, 6) and (np.diff(beam_scores, axis=1) <= 1e-12).all()  # best first
+
+
+class ScriptedModel:
+    """A stand-in with the models' decoding interface whose step-t logits are `script[t]` (n + 1 classes)."""
+
+    def __init__(self, script):
+        self.script = np.asarray(script, dtype=np.float32)
+
+    def eos_index(self, n_points):
+        return n_points
+
+    def encode(self, points, lengths=None):
+        return {}, [keras.ops.zeros((len(points), 1), dtype="int32")]
+
+    def decode_step(self, memory, state, previous):
+        step = int(np.asarray(state[0])[0, 0])
+        logits = np.broadcast_to(self.script[step], (len(previous), self.script.shape[1]))
+        return keras.ops.convert_to_tensor(logits), [state[0] + 1]
+
+
+def test_eos_ends_a_sequence_and_triangles_come_in_triples():
+    points = geometry.random_points(2, 4, seed=0)
+    eos_at_step_2 = np.full((12, 5), 0.0)
+    eos_at_step_2[:, 3] = 1.0  # "3, 3, 3, ..." unless something else wins
+    eos_at_step_2[2, 4] = 5.0  # EOS after two outputs
+    hull, scores = decoding.greedy_decode(ScriptedModel(eos_at_step_2), points)
+    np.testing.assert_array_equal(hull, [[3, 3, -1, -1]] * 2)
+    unique, _ = decoding.greedy_decode(ScriptedModel(eos_at_step_2), points,
+                                       constraints=decoding.Constraints(no_repeats=True))
+    assert (unique[:, 0] == 3).all() and (unique[:, 1] != 3).all() and (unique[:, 2:] == -1).all()
+    # Delaunay: EOS only after whole triangles, so the EOS at step 2 is refused and the one at 3 is taken
+    eos_at_step_2[3, 4] = 5.0
+    triangles, _ = decoding.greedy_decode(ScriptedModel(eos_at_step_2), points,
+                                          constraints=decoding.Constraints.for_task("delaunay"))
+    assert triangles.shape == (2, geometry.max_triangles(4), 3)
+    np.testing.assert_array_equal(triangles[:, 0], [[3, 3, 3]] * 2)
+    assert (triangles[:, 1:] == -1).all()
+    # a tour never stops early, whatever EOS scores
+    tours, _ = decoding.beam_search(ScriptedModel(eos_at_step_2), points, 2, constraints=TSP)
+    assert is_valid_tour(tours, 4).all()
+
+
+def test_length_penalty_is_off_by_default_and_favours_longer_outputs():
+    # step 0: log p = -1.1 (point 0), -1.2 (point 1), -1.0 (EOS); step 1: EOS almost surely
+    log_p = np.log([[np.exp(-1.1), 1 - np.exp(-1.1) - np.exp(-1.0), np.exp(-1.0)], [0.005, 0.005, 0.99]])
+    model, points = ScriptedModel(log_p), geometry.random_points(1, 2, seed=0)
+    empty, score = decoding.beam_search(model, points, 2)
+    np.testing.assert_array_equal(empty, [[-1, -1]])
+    np.testing.assert_allclose(score, [-1.0])
+    longer, score = decoding.beam_search(model, points, 2, length_penalty=1.0)
+    np.testing.assert_array_equal(longer, [[0, -1]])
+    np.testing.assert_allclose(score, [-1.1 + np.log(0.99)])  # the returned score stays log p
+
+
+# --- learning -------------------------------------------------------------------------------------------
+
+def test_pointer_net_overfits_a_few_convex_hulls():
+    """Gradients flow through the pointer: 8 fixed hulls are learned exactly in 200 Adam steps."""
+    keras.utils.set_random_seed(0)
+    points = geometry.random_points(8, 6, seed=3)
+    hulls = geometry.convex_hull_targets(points)
+    targets = with_eos(hulls, 6)
+    model = PointerNet(units=32)
+    model.build()
+    model.compile(keras.optimizers.Adam(1e-2, clipnorm=2.0), SequenceNLL())
+    before, _ = decoding.greedy_decode(model, points)
+    repeats = 200
+    model.fit({"points": np.tile(points, (repeats, 1, 1)), "targets": np.tile(targets, (repeats, 1))},
+              np.tile(targets, (repeats, 1)), batch_size=8, epochs=1, shuffle=False, verbose=0)
+    after, _ = decoding.greedy_decode(model, points)
+    assert metrics.sequence_accuracy(before, hulls) < 0.5
+    assert metrics.sequence_accuracy(after, hulls) == 1.0
