@@ -87,7 +87,8 @@ def test_carried_state_cannot_be_split_across_replicas():
 
 
 def test_state_carried_across_chunks_equals_one_pass():
-    model = CharRNN(vocab_size=11, rnn_size=8, num_layers=2)
+    keras.utils.set_random_seed(0)
+    model = CharRNN(vocab_size=11, rnn_size=8, num_layers=2, init_scale=1.0)  # large weights: the state matters
     ids = np.random.default_rng(0).integers(0, 11, size=301).astype("int32")
     one_pass, n = bits_per_character(model, ids, streams=3, chunk=1000)
     chunked, m = bits_per_character(model, ids, streams=3, chunk=7)
@@ -95,7 +96,7 @@ def test_state_carried_across_chunks_equals_one_pass():
     assert chunked == pytest.approx(one_pass, rel=1e-5)
     reset_each_chunk = np.mean([bits_per_character(model, ids[i : i + 8], streams=1, chunk=7)[0]
                                 for i in range(0, 294, 7)])
-    assert abs(reset_each_chunk - one_pass) > 1e-4  # so the equality above is not trivial
+    assert abs(reset_each_chunk - one_pass) > 1e-3  # so the equality above is not trivial
 
 
 def test_learning_rate_decays_after_epoch_ten_as_char_rnn():

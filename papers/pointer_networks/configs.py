@@ -1,0 +1,130 @@
+"""Pointer Networks presets. Pick one with --config=papers/pointer_networks/configs.py:<preset>; override with
+--config.KEY=V, e.g. `--config.task=tsp --config.model=lstm --config.n_min=10 --config.n_max=10 --config.n_test=10`.
+
+`paper` is the paper's setup (Vinyals et al. 2015, Sec. 4.1): single-layer LSTM encoder and decoder of 512
+units (the paper says 256 or 512, "typically 512"), uniform init in [-0.08, 0.08], SGD with learning rate 1.0,
+batches of 128, L2 (global) gradient-norm clipping at 2.0, 1M training instances of n = 5 .. 50 points (convex
+hull; TSP: 5 .. 20, Held-Karp labels). The paper does not say how long it trained; 100,000 steps (12.8
+passes over the 1M instances) is our choice, with the checkpoint of the best validation loss kept.
+`cpu` keeps all of it but trains at one n (5; `--config.n_min=10 --config.n_max=10 --config.n_test=10` for
+10), with 256 units, for 25,000 steps (about 25-45 minutes on 2 cores; the measurements are at `cpu`).
+`smoke` runs the same code path on a few hundred instances in seconds.
+"""
+
+import ml_collections
+
+from common.config import ConfigError, check_choices, check_positive, preset_config
+from papers.pointer_networks.solvers import MAX_HELD_KARP_CITIES
+
+CHOICES = {
+    # "tsp" trains on Held-Karp optima (n <= 20); "tsp_a1" / "tsp_a3" on the tours of the heuristics A1 / A3,
+    # as the paper's n = 50 models of Table 2.
+    "task": ("convex_hull", "delaunay", "tsp", "tsp_a1", "tsp_a3"),
+    "model": ("ptr_net", "lstm", "attention"),
+    "optimizer": ("sgd", "adam"),
+}
+
+
+def paper() -> ml_collections.ConfigDict:
+    c = ml_collections.ConfigDict()
+    c.seed = 1  # the model's seed (initialisation, batch order); the data have their own, data_seed
+    c.task = "convex_hull"
+    c.model = "ptr_net"  # "lstm" (Table 1's LSTM), "attention" (+Attention), "ptr_net" (Ptr-Net)
+    # Data (data.py): train and valid draw n uniformly from n_min .. n_max, the test set has n_test points.
+    c.n_min = 5
+    c.n_max = 50
+    c.n_test = 50
+    c.train_instances = 1_000_000
+    c.valid_instances = 10_000
+    c.test_instances = 10_000
+    c.data_seed = 0  # every model and seed sees the same points; the baselines use the same test set
+    c.data_dir = "data/pointer_networks"  # the cache of generated splits
+    # Model (model.py): one LSTM layer in the encoder and one in the decoder.
+    c.units = 512
+    c.embedding_dim = 0  # 0 = units
+    c.init_scale = 0.08
+    # Training: the whole-sequence negative log-likelihood, SGD, global gradient-norm clipping.
+    c.optimizer = "sgd"
+    c.learning_rate = 1.0
+    c.batch_size = 128
+    c.clip_norm = 2.0  # keras global_clipnorm: the norm of all gradients together, as "L2 gradient clipping"
+    c.train_steps = 100_000
+    c.steps_per_checkpoint = 1_000  # one Keras epoch = one checkpoint, validation pass and history row
+    # Evaluation on the test set: beam search (the paper's decoding; it states no width) and greedy.
+    c.beam_width = 4
+    c.eval_batch_size = 250
+    # Runner.
+    c.distribute = "default"
+    c.deterministic = True
+    c.verbose = 2
+    c.workdir = ""  # "" = runs/pointer_networks/<preset>/<task>/<model>-n<n_min>-<n_max>/seed<seed>
+    c.results_dir = ""  # "" = results/
+    return c
+
+
+def cpu() -> ml_collections.ConfigDict:
+    """The paper's model (256 units), optimiser, batch, clipping and 1M training instances, at one n.
+
+    Sized by timing probes on 2 cores (Intel Xeon with AVX-512, TF 2.21 CPU, batch 128, 256 units; time per
+    step in runs of 300-3,000 steps, tracing excluded): Ptr-Net convex hull n = 5 55 ms per step, TSP n = 5 60 ms;
+    convex hull n = 10, TSP n = 10 and Delaunay n = 5 (a decoder of 11, 11 and 16 steps) 95-105 ms; the
+    LSTM baseline at n = 5 60 ms, +Attention 125 ms (its decoder runs step by step to feed the attention
+    back). So 25,000 steps (3.2 passes over 1M instances) are about 25 minutes at n = 5 and 45 minutes at
+    n = 10 or for Delaunay, with about 2 minutes to draw and label the 1M instances once (cached in data_dir)
+    and a minute of validation and beam search. In the probe, hull n = 5 reached 76% accuracy after 3,000
+    steps, the loss still falling. 256 units (the smaller of the paper's two sizes) fits this budget;
+    512 took 4x as long (278 against 72 ms a step in the same short probe).
+    """
+    c = paper()
+    c.n_min = c.n_max = c.n_test = 5
+    c.units = 256
+    c.test_instances = 10_000
+    c.train_steps = 25_000
+    c.steps_per_checkpoint = 1_000
+    return c
+
+
+def smoke() -> ml_collections.ConfigDict:
+    c = cpu()
+    c.train_instances = 256
+    c.valid_instances = 64
+    c.test_instances = 32
+    c.units = 16
+    c.batch_size = 32
+    c.train_steps = 8
+    c.steps_per_checkpoint = 4
+    c.beam_width = 2
+    c.eval_batch_size = 32
+    c.verbose = 0
+    return c
+
+
+PRESETS = {"smoke": smoke, "cpu": cpu, "paper": paper}
+
+
+def get_config(preset: str | None = None) -> ml_collections.ConfigDict:
+    return preset_config(PRESETS, preset)
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+    """Checks the values that the type-safe ConfigDict cannot."""
+    check_choices(config, CHOICES)
+    check_positive(config, ("n_min", "n_max", "n_test", "train_instances", "valid_instances", "test_instances",
+                            "units", "init_scale", "learning_rate", "batch_size", "train_steps",
+                            "steps_per_checkpoint", "beam_width", "eval_batch_size"))
+    if config.embedding_dim < 0 or config.clip_norm < 0 or config.data_seed < 0:
+        raise ConfigError("config.embedding_dim, config.clip_norm and config.data_seed must be >= 0 "
+                          "(embedding_dim 0 = units, clip_norm 0 = no clipping)")
+    if config.n_min < 3 or config.n_test < 3:
+        raise ConfigError(f"config.n_min={config.n_min} and config.n_test={config.n_test} must be >= 3: a hull, a "
+                          f"triangulation and a tour need at least 3 points")
+    if config.n_min > config.n_max:
+        raise ConfigError(f"config.n_min={config.n_min} is larger than config.n_max={config.n_max}")
+    if config.task == "tsp" and config.n_max > MAX_HELD_KARP_CITIES:
+        raise ConfigError(f"config.task='tsp' labels the training data with Held-Karp's optimum, which runs up to "
+                          f"n = {MAX_HELD_KARP_CITIES} (as in the paper); got n_max={config.n_max}. Train on "
+                          f"heuristic tours with --config.task=tsp_a1 or tsp_a3 (the paper's n = 50 models).")
+    if config.model != "ptr_net" and config.n_test > config.n_max:
+        raise ConfigError(f"config.model={config.model!r} has a fixed output dictionary of n_max={config.n_max} "
+                          f"indices and cannot point to {config.n_test} inputs (that is the paper's point); use "
+                          f"--config.model=ptr_net or n_test <= n_max")
