@@ -9,7 +9,8 @@ SEEDS ?= 1 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv test smoke lint bench results reproduce char_rnn char_rnn-ablation char_rnn-paper char_rnn-sample
+.PHONY: help venv test smoke lint bench results reproduce char_rnn char_rnn-ablation char_rnn-paper char_rnn-sample \
+  pointer_networks
 
 help:
 	@echo "make reproduce        every cpu experiment (resumable), then make results"
@@ -19,6 +20,7 @@ help:
 	@echo "make char_rnn-ablation  the same without carrying the state between batches"
 	@echo "make char_rnn-paper   char-RNN paper preset (TFDS tiny_shakespeare; needs the TFDS data)"
 	@echo "make char_rnn-sample  print text from the trained cpu model (TEMPERATURE=, PRIME=)"
+	@echo "make pointer_networks every Pointer Networks cpu run (in progress; PN_TASKS=, PN_MODELS=, PN_NS= to pick)"
 	@echo "make results          regenerate results/README.md and results/plots from results/*.csv"
 	@echo "make bench            training throughput as ratios (ours / Keras Sequential, / matmul peak)"
 	@echo "make lint             ruff"
@@ -75,6 +77,28 @@ char_rnn-ablation: $(CHAR_RNN_ABLATION_RUNS)
 
 char_rnn-paper: $(STAMP)
 	$(PY) -m papers.char_rnn.train --config=papers/char_rnn/configs.py:paper
+
+# --- Pointer Networks (Vinyals et al. 2015), in progress: not yet part of `make reproduce` ----------------------
+# One file target per (task, model, n): runs/pointer_networks/cpu/<task>/<model>-n<n>-<n>/seed1/test_n<n>/result.json
+PN_CPU := --config=papers/pointer_networks/configs.py:cpu
+PN_TASKS ?= convex_hull delaunay tsp
+PN_MODELS ?= ptr_net attention lstm
+PN_NS ?= 5 10
+PN_RUNS := $(foreach t,$(PN_TASKS),$(foreach m,$(PN_MODELS),$(foreach n,$(PN_NS),\
+  runs/pointer_networks/cpu/$(t)/$(m)-n$(n)-$(n)/seed1/test_n$(n)/result.json)))
+PN_BASELINES := $(foreach n,$(PN_NS),runs/pointer_networks/cpu/tsp/baselines/test_n$(n)/result.json)
+
+runs/pointer_networks/cpu/tsp/baselines/test_n%/result.json: | $(STAMP)
+	$(PY) -m papers.pointer_networks.baselines $(PN_CPU) --config.task=tsp \
+	  --config.n_min=$* --config.n_max=$* --config.n_test=$*
+
+runs/pointer_networks/cpu/%/result.json: | $(STAMP)
+	@set -- $$(echo "$*" | sed -E 's#^([a-z_]+)/([a-z_]+)-n([0-9]+)-([0-9]+)/seed([0-9]+)/test_n([0-9]+)$$#\1 \2 \3 \4 \5 \6#'); \
+	echo "== pointer_networks cpu: task $$1, model $$2, n=$$3..$$4, seed $$5, test n=$$6"; \
+	$(PY) -m papers.pointer_networks.train $(PN_CPU) --config.task=$$1 --config.model=$$2 \
+	  --config.n_min=$$3 --config.n_max=$$4 --config.seed=$$5 --config.n_test=$$6
+
+pointer_networks: $(PN_BASELINES) $(PN_RUNS)
 
 TEMPERATURE ?= 0.8
 PRIME ?= In the beginning
