@@ -15,7 +15,7 @@ import ml_collections
 
 from common import results, training
 from common.cli import run_with_config
-from common.config import ConfigError
+from common.config import claim_workdir
 from papers.char_rnn import configs, data
 from papers.char_rnn.evaluate import CarriedStateValidation, bits_per_character
 from papers.char_rnn.model import build_char_rnn
@@ -40,24 +40,6 @@ def workdir_for(config: ml_collections.ConfigDict) -> Path:
     return Path(config.workdir or f"runs/{PAPER}/{config.preset}/{variant_slug(config)}/seed{config.seed}")
 
 
-def _check_same_config(workdir: Path, config: ml_collections.ConfigDict) -> None:
-    """A work directory belongs to one config: resuming it with another would mix two runs."""
-    path = workdir / "config.json"
-    current = json.loads(config.to_json())
-    if path.exists():
-        saved = json.loads(path.read_text())
-        changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
-        changed = [k for k in changed if k not in ("verbose", "results_dir")]
-        if changed:
-            raise ConfigError(
-                f"{workdir} holds a run with a different config (changed: {', '.join(changed)}). "
-                f"Delete that directory to start over, or pass --config.workdir=NEW_DIR."
-            )
-    else:
-        workdir.mkdir(parents=True, exist_ok=True)
-        training.atomic_write_text(path, json.dumps(current, indent=1))
-
-
 def training_batches(config, train_ids, start_step: int, total_steps: int):
     """char-rnn's contiguous streams with the state carried, or the zero-state ablation's shuffled windows."""
     if config.carry_state:
@@ -74,7 +56,7 @@ def run(config: ml_collections.ConfigDict) -> dict:
         result = json.loads((workdir / RESULT_FILE).read_text())
         print(f"{workdir} is finished: test {result['test_bpc']:.3f} bits per character (nothing rerun).")
         return result
-    _check_same_config(workdir, config)
+    claim_workdir(workdir, config, ignored=("verbose", "results_dir"))
     commit = results.git_commit()  # the code that runs now
     training.set_seed(config.seed, config.deterministic)
     strategy = training.make_strategy(config.distribute)

@@ -43,7 +43,7 @@ import tensorflow as tf
 
 from common import results, training
 from common.cli import run_with_config
-from common.config import ConfigError
+from common.config import ConfigError, claim_workdir
 from papers.pointer_networks import configs, data, decoding, geometry, metrics
 from papers.pointer_networks.model import AttentionLSTM, PointerNet, Seq2SeqLSTM, SequenceNLL, with_eos
 
@@ -95,24 +95,6 @@ def paper_values() -> dict[tuple[str, str, str], str]:
 
 def paper_value(experiment: str, variant: str, metric: str) -> str:
     return paper_values().get((experiment, variant, metric), "")
-
-
-def check_same_config(workdir: Path, config: ml_collections.ConfigDict) -> None:
-    """A work directory belongs to one training config: resuming it with another would mix two runs."""
-    path = workdir / "config.json"
-    current = json.loads(config.to_json())
-    if path.exists():
-        saved = json.loads(path.read_text())
-        changed = sorted(k for k in set(saved) | set(current)
-                         if saved.get(k) != current.get(k) and k not in IGNORED_KEYS)
-        if changed:
-            raise ConfigError(
-                f"{workdir} holds a run with a different config (changed: {', '.join(changed)}). "
-                f"Delete that directory to start over, or pass --config.workdir=NEW_DIR."
-            )
-    else:
-        workdir.mkdir(parents=True, exist_ok=True)
-        training.atomic_write_text(path, json.dumps(current, indent=1))
 
 
 # --- data --------------------------------------------------------------------------------------------------
@@ -292,7 +274,7 @@ def run(config: ml_collections.ConfigDict) -> dict:
     configs.validate(config)
     workdir, eval_dir = workdir_for(config), eval_dir_for(config)
     commit = results.git_commit()  # the code that runs now
-    check_same_config(workdir, config)
+    claim_workdir(workdir, config, ignored=IGNORED_KEYS)
     result = finished_result(config)
     if result is not None:
         print(f"{eval_dir} is finished: {variant_name(config)}: {format_metrics(result['metrics'])} "
