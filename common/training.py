@@ -191,7 +191,6 @@ def fit(
     strategy: tf.distribute.Strategy | None = None,
     monitor: str = "val_loss",
     verbose: int | str = "auto",
-    custom_objects: dict | None = None,
     callbacks: list[keras.callbacks.Callback] = (),
 ) -> FitResult:
     """Trains `epochs` epochs of `steps_per_epoch` steps, resuming from `workdir` if a checkpoint is there.
@@ -206,7 +205,7 @@ def fit(
     state = read_state(workdir)
     with strategy.scope():
         if state is not None and (workdir / LAST_MODEL).exists():
-            model = keras.saving.load_model(workdir / LAST_MODEL, custom_objects=custom_objects)
+            model = keras.saving.load_model(workdir / LAST_MODEL)
             print(f"Resuming {workdir} after epoch {state['epochs_done']} of {epochs}.", flush=True)
         else:
             state = {"epochs_done": 0, "best_value": math.inf, "best_epoch": None, "wall_seconds": 0.0}
