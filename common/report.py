@@ -5,9 +5,12 @@ Inputs, all committed:
     results/histories/<paper>/*.csv      per-epoch histories copied there by finished runs
     papers/<paper>/paper_results.csv     the paper's published numbers (kind=paper) and our targets
                                          (kind=target), with their source
+    papers/<paper>/tables.py (optional)  LAYOUTS = {experiment: function(summary, refs) -> markdown}: an
+                                         experiment laid out like the paper's table instead of a row per variant
 Ours is the mean ± sample std over seeds; a seed measured twice counts once, with its latest row.
 """
 
+import importlib
 import math
 from pathlib import Path
 
@@ -51,12 +54,27 @@ def reference_values(paper: str) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def paper_layouts(paper: str) -> dict:
+    """The paper's own table layouts (papers/<paper>/tables.py LAYOUTS), or none."""
+    if not (ROOT / "papers" / paper / "tables.py").exists():
+        return {}
+    return importlib.import_module(f"papers.{paper}.tables").LAYOUTS
+
+
 def paper_table(paper: str, frame: pd.DataFrame) -> str:
-    """Markdown: one table per (experiment, preset); a row per variant, a column per metric."""
+    """Markdown: one table per (experiment, preset); a row per variant, a column per metric, unless the
+    paper lays the experiment out itself (`paper_layouts`)."""
     summary = summarize(frame)
     refs = reference_values(paper)
+    layouts = paper_layouts(paper)
     lines = []
     for (experiment, preset), block in summary.groupby(["experiment", "preset"], sort=False):
+        if experiment in layouts:
+            lines += [f"**{experiment}**, preset `{preset}` (mean ± std (seeds))", "",
+                      layouts[experiment](block, refs[refs["experiment"] == experiment]), ""]
+            sources = refs[refs["experiment"] == experiment].drop_duplicates("source")
+            lines += [f"- {r.kind} values: {r.source}" for r in sources.itertuples()] + [""]
+            continue
         metrics = list(dict.fromkeys(block["metric"]))
         ref_cols = [(kind, m) for kind in ("paper", "target") for m in metrics
                     if ((refs["experiment"] == experiment) & (refs["metric"] == m) & (refs["kind"] == kind)).any()]

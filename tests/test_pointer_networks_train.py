@@ -178,3 +178,26 @@ def test_cpu_preset_overrides_to_n10():
     paper = configs.get_config("paper")
     assert (paper.train_instances, paper.units, paper.n_min, paper.n_max) == (1_000_000, 512, 5, 50)
     configs.validate(paper)
+
+
+def test_report_lays_out_table2_by_test_n_with_solver_columns_and_table1_fail():
+    from papers.pointer_networks import tables
+
+    def summary(experiment, values):
+        return pd.DataFrame([dict(experiment=experiment, preset="cpu", variant=v, metric=m, mean=x, std=s, n=k)
+                             for v, m, x, s, k in values])
+
+    refs = pd.DataFrame([dict(experiment=e, variant=v, metric=m, value=x, kind="paper")
+                         for (e, v, m), x in train.paper_values().items()])
+    tsp = summary("table2_tsp", [("Optimal n=5", "tour_length", 2.121, np.nan, 1),
+                                 ("A1 n=5", "tour_length", 2.181, np.nan, 1),
+                                 ("Ptr-Net n=5 -> 5", "tour_length", 2.125, 0.002, 2),
+                                 ("Optimal n=10", "tour_length", 2.868, np.nan, 1)])
+    lines = tables.table2_tsp(tsp, refs[refs["experiment"] == "table2_tsp"]).splitlines()
+    assert lines[2].startswith("| 5 | 5 | 2.121 (2.12) | 2.181 (2.18) | - (2.12) | - (2.12) | 2.125 ± 0.002 (2) (2.12)")
+    assert lines[3].startswith("| 10 | - | 2.868 (2.87) |")  # solvers alone where no Ptr-Net was tested
+    assert len(lines) == 4
+    hull = summary("table1_convex_hull", [("LSTM n=10 -> 10", "accuracy", 0.3, np.nan, 1),
+                                          ("LSTM n=10 -> 10", "area_coverage", np.nan, np.nan, 0)])
+    row = tables.table1_convex_hull(hull, refs[refs["experiment"] == "table1_convex_hull"]).splitlines()[2]
+    assert row.startswith("| LSTM | 10 | 10 | 0.300 | 0.299 | FAIL | FAIL |")

@@ -1,0 +1,91 @@
+"""Our rows laid out like the paper's tables, for `make results` (common/report.py reads LAYOUTS).
+
+Table 1 (convex hull) and the Delaunay numbers: a row per model, trained n and test n, with the paper's
+value beside ours in each metric. Table 2 (TSP): a row per test n (and the Ptr-Net's training sizes), a
+column per solver (Optimal, A1, A2, A3) and the Ptr-Net, each cell "ours (paper)". Ours is the mean ± std
+over seeds (number of seeds), as everywhere in the report; an empty value of ours is the paper's FAIL.
+"""
+
+import math
+import re
+
+import pandas as pd
+
+MODEL_VARIANT = re.compile(  # train.variant_name: "Ptr-Net n=5-50 -> 10", "Ptr-Net n=50 (A1 tours) -> 50"
+    r"^(?P<method>.+?) n=(?P<train>\d+(?:-\d+)?)(?: \((?P<tours>A\d) tours\))? -> (?P<test>\d+)$")
+SOLVER_VARIANT = re.compile(r"^(?P<solver>Optimal|A1|A2|A3) n=(?P<test>\d+)$")
+SOLVERS = ("Optimal", "A1", "A2", "A3")
+
+
+def ours(block: pd.DataFrame, variant: str, metric: str) -> str:
+    row = block[(block["variant"] == variant) & (block["metric"] == metric)]
+    if not len(row):
+        return ""
+    mean, std, n = row[["mean", "std", "n"]].iloc[0]
+    if math.isnan(mean):
+        return "FAIL"
+    return f"{mean:.3f} ± {std:.3f} ({int(n)})" if n > 1 and not math.isnan(std) else f"{mean:.3f}"
+
+
+def reference(refs: pd.DataFrame, variant: str, metric: str, kind: str = "paper") -> str:
+    row = refs[(refs["variant"] == variant) & (refs["metric"] == metric) & (refs["kind"] == kind)]
+    return str(row["value"].iloc[0]) if len(row) else ""
+
+
+def model_rows(block: pd.DataFrame, refs: pd.DataFrame, metrics: dict[str, str]) -> str:
+    """Table 1's layout: method, trained n, test n, then per metric ours, the paper's and our target where
+    the paper or the issue gives that metric."""
+    kinds = {m: [k for k in ("paper", "target") if ((refs["metric"] == m) & (refs["kind"] == k)).any()]
+             for m in metrics}
+    header = ["Method", "Trained n", "Test n"]
+    for metric, title in metrics.items():
+        header += [f"{title} (ours)"] + [f"{title} ({kind})" for kind in kinds[metric]]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for variant in dict.fromkeys(block["variant"]):
+        match = MODEL_VARIANT.match(variant)
+        if not match:
+            continue
+        trained = match["train"] + (f" ({match['tours']} tours)" if match["tours"] else "")
+        cells = [match["method"], trained, match["test"]]
+        for metric in metrics:
+            cells += [ours(block, variant, metric)] + [reference(refs, variant, metric, k) for k in kinds[metric]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def table1_convex_hull(block: pd.DataFrame, refs: pd.DataFrame) -> str:
+    return model_rows(block, refs, {"accuracy": "Accuracy", "area_coverage": "Area",
+                                    "accuracy (greedy)": "Accuracy, greedy", "non_simple_share": "Not simple"})
+
+
+def delaunay(block: pd.DataFrame, refs: pd.DataFrame) -> str:
+    return model_rows(block, refs, {"accuracy": "Accuracy", "triangle_coverage": "Triangle coverage",
+                                    "accuracy (greedy)": "Accuracy, greedy"})
+
+
+def table2_tsp(block: pd.DataFrame, refs: pd.DataFrame) -> str:
+    """Table 2: a row per (test n, Ptr-Net training), solver columns, cells "ours (paper)"."""
+    def cell(variant: str) -> str:
+        mine, theirs = ours(block, variant, "tour_length"), reference(refs, variant, "tour_length")
+        return f"{mine or '-'} ({theirs})" if theirs else mine
+
+    rows = {}  # (test n, trained) -> Ptr-Net variant or None
+    for variant in dict.fromkeys(block["variant"]):
+        if match := MODEL_VARIANT.match(variant):
+            trained = match["train"] + (f" ({match['tours']} tours)" if match["tours"] else "")
+            rows[int(match["test"]), trained] = variant
+        elif match := SOLVER_VARIANT.match(variant):
+            rows.setdefault((int(match["test"]), ""), None)
+    covered = {n for (n, trained), variant in rows.items() if variant}
+    header = ["n", "Ptr-Net trained on n", *SOLVERS, "Ptr-Net", "Ptr-Net target"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (n, trained), variant in sorted(rows.items()):
+        if variant is None and n in covered:
+            continue  # the solvers of this n already stand beside a Ptr-Net row
+        cells = [str(n), trained or "-", *(cell(f"{s} n={n}") for s in SOLVERS)]
+        cells += [cell(variant), reference(refs, variant, "tour_length", "target")] if variant else ["", ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+LAYOUTS = {"table1_convex_hull": table1_convex_hull, "delaunay": delaunay, "table2_tsp": table2_tsp}
