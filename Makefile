@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
 .PHONY: help venv test smoke lint bench results reproduce char_rnn char_rnn-ablation char_rnn-paper char_rnn-sample \
-  pointer_networks pointer_networks-paper
+  pointer_networks pointer_networks-paper data/fashion_mnist
 
 help:
 	@echo "make reproduce        every cpu experiment (resumable), then make results"
@@ -121,6 +121,17 @@ runs/pointer_networks/%/result.json: | $(STAMP)
 pointer_networks: $(PN_BASELINES) $(PN_RUNS)
 
 pointer_networks-paper: $(PN_PAPER_BASELINES) $(PN_PAPER_RUNS)
+
+# --- Depth study (He et al. 2016, Huang et al. 2017, Veit et al. 2016) --------------------------------
+# Fashion-MNIST offline: the Debian package dataset-fashion-mnist, unpacked without root.
+FMNIST := data/fashion_mnist
+$(FMNIST)/.done:
+	@mkdir -p $(FMNIST)/deb
+	cd $(FMNIST)/deb && (apt-get download dataset-fashion-mnist || (apt-get update -qq && apt-get download dataset-fashion-mnist))
+	dpkg -x $$(ls $(FMNIST)/deb/dataset-fashion-mnist_*.deb | head -1) $(FMNIST)
+	@touch $@
+
+data/fashion_mnist: $(FMNIST)/.done
 
 TEMPERATURE ?= 0.8
 PRIME ?= In the beginning
