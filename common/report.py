@@ -6,7 +6,9 @@ Inputs, all committed:
     papers/<paper>/paper_results.csv     the paper's published numbers (kind=paper) and our targets
                                          (kind=target), with their source
     papers/<paper>/tables.py (optional)  LAYOUTS = {experiment: function(summary, refs) -> markdown}: an
-                                         experiment laid out like the paper's table instead of a row per variant
+                                         experiment laid out like the paper's table instead of a row per variant;
+                                         FIGURES = [function(rows, results_dir) -> [png paths]]: the paper's
+                                         figures, drawn from its rows and histories into results_dir/plots
 Ours is the mean ± sample std over seeds; a seed measured twice counts once, with its latest row.
 """
 
@@ -54,11 +56,19 @@ def reference_values(paper: str) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def paper_layouts(paper: str) -> dict:
-    """The paper's own table layouts (papers/<paper>/tables.py LAYOUTS), or none."""
+def paper_hooks(paper: str):
+    """The paper's tables.py module (its LAYOUTS and FIGURES), or None."""
     if not (ROOT / "papers" / paper / "tables.py").exists():
-        return {}
-    return importlib.import_module(f"papers.{paper}.tables").LAYOUTS
+        return None
+    return importlib.import_module(f"papers.{paper}.tables")
+
+
+def paper_layouts(paper: str) -> dict:
+    return getattr(paper_hooks(paper), "LAYOUTS", {})
+
+
+def paper_figures(paper: str, frame: pd.DataFrame, results_dir: Path) -> list[Path]:
+    return [path for figure in getattr(paper_hooks(paper), "FIGURES", []) for path in figure(frame, results_dir)]
 
 
 def paper_table(paper: str, frame: pd.DataFrame) -> str:
@@ -144,8 +154,9 @@ def build(results_dir: Path = RESULTS_DIR, root: Path | None = ROOT) -> str:
     sections = []
     for csv_path in sorted(results_dir.glob("*.csv")):
         paper = csv_path.stem
-        plots = plot_histories(paper, results_dir)
-        section = paper_table(paper, pd.read_csv(csv_path)) + "".join(
+        frame = pd.read_csv(csv_path)
+        plots = paper_figures(paper, frame, results_dir) + plot_histories(paper, results_dir)
+        section = paper_table(paper, frame) + "".join(
             f"\n![{p.stem}](plots/{p.name})\n" for p in plots)
         sections.append(f"### {paper}\n\n{section}")
         if root is not None:
