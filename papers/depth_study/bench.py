@@ -1,0 +1,135 @@
+"""Training throughput of the depth study's nets, and the share of the step time spent waiting on the input pipeline.
+
+    python -m papers.depth_study.bench [--steps=20] [--rounds=3] [--archs=resnet20,resnet56,plain56,densenet40]
+                                       [--paper_shapes]
+
+Each net is built and compiled exactly as train.py does at the `cpu` preset's shapes (Fashion-MNIST 28 x 28 x 1,
+ResNets of width 8 with batches of 128, DenseNet-40 with k = 6 and batches of 64; `--paper_shapes` adds CIFAR-10's
+32 x 32 x 3 at the papers' width 16, k = 12) and trained on two inputs:
+
+* the real pipeline: data.train_batches (a permutation per pass, per-image standardisation, pad-4 crops and flips)
+  over 55,000 images (random pixels of the real shape: the pipeline's cost does not depend on what they show);
+* one of its batches held in memory and repeated (`Dataset.from_tensors(batch).repeat()`): the step without input.
+
+input_wait_share = 1 - (images/s on the real pipeline) / (images/s on the repeated batch): the part of a training
+step that waits on the input (about 0 when the pipeline keeps up; it can come out slightly negative by noise).
+`pipeline_images_per_second` is the pipeline alone, iterated without training. Every net and input trains back to
+back in each of several rounds after a warm-up; medians over rounds damp a shared machine's drift.
+Rates are timed inside one `fit` after two warm-up steps (tf.data's start-up, paid once per run, is left out).
+`estimated_run_minutes` = the preset's train_steps at the real pipeline's rate (validation passes not included):
+the number to size CPU_SIZING in configs.py with (on a quiet machine).
+
+Written to results/bench/depth_study.csv. Absolute numbers drift on shared machines; compare ratios.
+"""
+
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from absl import app, flags
+
+from common import results
+from papers.depth_study import configs, train
+from papers.depth_study import data as D
+from papers.depth_study.model import count_params
+
+_STEPS = flags.DEFINE_integer("steps", 20, "Timed training steps per net, input and round.")
+_ROUNDS = flags.DEFINE_integer("rounds", 3, "Rounds; each times every net back to back; medians are reported.")
+_ARCHS = flags.DEFINE_list("archs", ["resnet20", "resnet56", "plain56", "densenet40"], "Nets to time.")
+_PAPER = flags.DEFINE_bool("paper_shapes", False, "Also time the paper presets' shapes (CIFAR-10, width 16, k 12).")
+_IMAGES = flags.DEFINE_integer("train_images", 55_000, "Training images in the synthetic split.")
+_OUT = flags.DEFINE_string("out", "", "Output CSV; '' = results/bench/depth_study.csv.")
+
+SHAPES = {"cpu": (28, 28, 1), "paper": (32, 32, 3)}
+
+
+def bench_config(scale: str, arch: str):
+    family = configs.family(arch)
+    config = configs.get_config(scale if family == "resnet" else f"{scale}_densenet")
+    config.arch = arch
+    return config
+
+
+def synthetic_split(n: int, shape, seed: int = 0) -> D.Split:
+    rng = np.random.default_rng(seed)
+    return D.Split(rng.integers(0, 256, (n, *shape), dtype=np.uint8), rng.integers(0, 10, n).astype(np.int32))
+
+
+class StepTimes(keras.callbacks.Callback):
+    """The time at the end of every training step."""
+
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter())
+
+
+def images_per_second(model, dataset, steps: int, batch: int, warm: int = 2) -> float:
+    """Training images per second over `steps` steps of one `fit`, after `warm` steps: the iterator's start-up
+    (which a run pays once) is not timed. A callback ends every step, as the runs' NaN guard does."""
+    timer = StepTimes()
+    model.fit(dataset, steps_per_epoch=warm + steps, epochs=1, verbose=0, shuffle=False, callbacks=[timer])
+    return steps * batch / (timer.times[-1] - timer.times[warm - 1])
+
+
+def pipeline_images_per_second(dataset, steps: int, batch: int) -> float:
+    iterator = iter(dataset)
+    next(iterator)
+    start = time.perf_counter()
+    for _ in range(steps):
+        next(iterator)
+    return steps * batch / (time.perf_counter() - start)
+
+
+def bench_rows(scale: str, archs, steps: int, rounds: int, n_images: int) -> list[dict]:
+    split = synthetic_split(n_images, SHAPES[scale])
+    subjects = {}
+    for arch in archs:
+        config = bench_config(scale, arch)
+        configs.validate(config)
+        standardize = D.Standardize.fit(config.normalization, split.images[:5_000])
+        real = D.train_batches(split, config.batch_size, config.seed, 0, config.augment, standardize)
+        cached = tf.data.Dataset.from_tensors(next(iter(real))).repeat()
+        model = train.build_model(config, SHAPES[scale])
+        for dataset in (real, cached):  # trace and warm up
+            images_per_second(model, dataset, 1, config.batch_size)
+        subjects[train.variant_name(config)] = (config, model, real, cached)
+    rates = {name: {"real": [], "cached": [], "pipeline": []} for name in subjects}
+    for _ in range(rounds):
+        for name, (config, model, real, cached) in subjects.items():
+            rates[name]["real"].append(images_per_second(model, real, steps, config.batch_size))
+            rates[name]["cached"].append(images_per_second(model, cached, steps, config.batch_size))
+            rates[name]["pipeline"].append(pipeline_images_per_second(real, steps, config.batch_size))
+    rows = []
+    for name, (config, model, _, _) in subjects.items():
+        real, cached, pipeline = (float(np.median(rates[name][k])) for k in ("real", "cached", "pipeline"))
+        rows.append({"benchmark": f"training, {scale} shapes {'x'.join(map(str, SHAPES[scale]))}", "subject": name,
+                     "batch_size": config.batch_size, "params": count_params(model),
+                     "images_per_second": real, "images_per_second_cached_batch": cached,
+                     "input_wait_share": 1.0 - real / cached, "pipeline_images_per_second": pipeline,
+                     "estimated_run_minutes": config.train_steps * config.batch_size / real / 60})
+    return rows
+
+
+def main(argv):
+    del argv
+    rows = bench_rows("cpu", _ARCHS.value, _STEPS.value, _ROUNDS.value, _IMAGES.value)
+    if _PAPER.value:
+        rows += bench_rows("paper", _ARCHS.value, _STEPS.value, _ROUNDS.value, _IMAGES.value)
+    table = pd.DataFrame(rows).assign(device=results.device_name(), versions=results.library_versions(),
+                                      date=results.environment()["date"])
+    print(table[["benchmark", "subject", "images_per_second", "images_per_second_cached_batch", "input_wait_share",
+                 "pipeline_images_per_second", "estimated_run_minutes"]]
+          .to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    out = Path(_OUT.value or Path(results.RESULTS_DIR) / "bench" / "depth_study.csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False, float_format="%.4g")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,278 @@
+"""Depth study presets. Pick one with --config=papers/depth_study/configs.py:<preset>; override with --config.KEY=V.
+
+A preset is a scale and a family of networks, because He et al. 2016 and Huang et al. 2017 trained their networks
+differently and every value a run uses should stand in its preset:
+
+| preset | scale | networks (config.arch) | data |
+|---|---|---|---|
+| `paper` | paper | ResNets and plain nets: resnet20 .. resnet1202, plain20 .. plain110 | CIFAR-10 (TFDS) |
+| `paper_densenet` | paper | DenseNets: densenet40, densenet_bc100, densenet100_k24, ... | CIFAR-10 (TFDS) |
+| `cpu` | cpu | ResNets and plain nets, width 8 | Fashion-MNIST (Debian package) |
+| `cpu_densenet` | cpu | DenseNet-40 with growth rate 6 | Fashion-MNIST (Debian package) |
+| `smoke` / `smoke_densenet` | smoke | tiny nets, a few steps | the same files, or test fixtures |
+
+A net of the other family is refused with the preset to use (`validate`). Result rows and run directories are named
+by the scale (`runs/depth_study/<scale>/<arch>/seed<seed>`, preset `cpu` in results/depth_study.csv for both cpu
+presets), so the ResNets and the DenseNets of one scale share one table.
+
+`paper` (He et al. 2016, Sec. 4.2): SGD with momentum 0.9, weight decay 1e-4, batches of 128, lr 0.1 divided by 10
+at 32k and 48k iterations, 64k iterations; at depth >= 110 the lr is 0.01 until the training error is below 80%
+(`warmup_*`); pad-4 crops and flips; the per-pixel mean subtracted; a 45k / 5k split, selection on the 5k.
+`paper_densenet` (Huang et al. 2017, Sec. 4.2): batches of 64, 300 epochs, Nesterov momentum 0.9, lr 0.1 divided by
+10 at 50% and 75% of training, weight decay 1e-4, per-channel mean and std, dropout 0.2 only without augmentation
+(`--config.augment=False --config.dropout_rate=0.2` for the paper's C10 column). In steps: we keep the 5k
+validation images out of training (selection on them, as for the ResNets), so an epoch is floor(45,000 / 64) = 703
+full batches and 300 epochs are 300 x 703 = 210,900 steps, with the lr drops at 105,450 (epoch 150) and 158,175
+(epoch 225). The paper retrains on all 50k after tuning (300 x ceil(50,000 / 64) = 234,600 steps); we do not, so
+our DenseNets see 10% fewer training images (README, deviations).
+
+`cpu`: the same recipes on Fashion-MNIST, shortened and narrowed to fit 2 CPU cores; the sizes are the constants of
+`CPU_SIZING` below. `smoke`: the same code path in seconds.
+"""
+
+import re
+
+import ml_collections
+
+from common.config import ConfigError, check_choices, check_positive, preset_config
+from papers.depth_study import data as D
+from papers.depth_study.model import densenet_layers_per_block, resnet_blocks_per_stage
+
+CHOICES = {
+    "dataset": tuple(D.DATASETS),
+    "source": ("idx", "tfds"),
+    "normalization": D.STANDARDIZE_KINDS,
+}
+FAMILIES = {"resnet": re.compile(r"(resnet|plain)\d+"), "densenet": re.compile(r"densenet(_bc)?\d+(_k\d+)?")}
+PAPER_WIDTH, PAPER_GROWTH_RATE = 16, 12
+
+# The cpu preset's sizes, in one place. PROVISIONAL: chosen while both cores were busy with other runs, so nothing
+# here is measured. To size them on a quiet machine, run `make bench` (papers/depth_study/bench.py: training images
+# per second of resnet20, resnet56, plain56 and densenet40 at these shapes, and the share of the step time spent
+# waiting on the input pipeline), then pick train_steps so that the whole study (make -j2 depth_study: 8
+# ResNet / plain runs and one DenseNet run per seed, two seeds, then the lesion) fits the budget of a few hours:
+# a run costs about train_steps * batch_size / (images per second) plus a validation pass per checkpoint.
+CPU_SIZING = dict(
+    # ResNets and plain nets: half the paper's width (16 -> 8 filters in the first stage, so 8 / 16 / 32; about a
+    # quarter of the FLOPs and parameters) to fit the CPU budget; the depths are the paper's (20 .. 56).
+    width=8,
+    batch_size=128,  # the paper's
+    train_steps=3_000,  # about 7 passes over the 55k training images (the paper: 64k steps, 182 epochs of 45k)
+    steps_per_checkpoint=100,  # 30 points per training curve
+    # DenseNet-40 with half the paper's growth rate (12 -> 6); the paper's batch of 64 and as many passes over the
+    # data as the ResNets (6,000 steps of 64 = 3,000 of 128, about 7 epochs): the same budget in images.
+    densenet_growth_rate=6,
+    densenet_batch_size=64,
+    densenet_train_steps=6_000,
+    densenet_steps_per_checkpoint=200,
+)
+
+
+def paper() -> ml_collections.ConfigDict:
+    """He et al. 2016's CIFAR-10 setup for the ResNets and their plain twins (Sec. 4.2)."""
+    c = ml_collections.ConfigDict()
+    c.seed = 1  # initialisation, batch order, crops and flips; the validation split has its own, split_seed
+    c.arch = "resnet20"  # resnet<6n+2> or plain<6n+2> (model.build_model)
+    # Data (data.py).
+    c.dataset = "cifar10"
+    c.source = "tfds"  # "idx": the Debian package's Fashion-MNIST files; "tfds": TensorFlow Datasets
+    c.data_dir = ""  # the idx directory or TFDS's data_dir; "" = the default place
+    c.valid_size = 5_000  # held out of the training split for selection: 45k / 5k on CIFAR-10
+    c.split_seed = 0  # the same validation images for every run
+    c.test_size = 0  # > 0: only the first test images (smoke); 0 = the whole test set
+    c.normalization = "per_pixel_mean"  # He: "the per-pixel mean subtracted"; DenseNet: "per_channel"
+    c.augment = True  # pad 4, random crop, horizontal flip
+    # Model (model.py).
+    c.width = PAPER_WIDTH  # the first stage's filters (16 / 32 / 64); ResNets and plain nets only
+    c.growth_rate = 0  # DenseNets only; 0 = the arch's (a `_k<k>` suffix) or the paper's 12
+    c.dropout_rate = 0.0  # DenseNets only; Huang et al. use 0.2 only without augmentation
+    c.weight_decay = 1e-4
+    # Optimiser and schedule: SGD, lr divided by 10 at each boundary (fractions of train_steps).
+    c.learning_rate = 0.1
+    c.momentum = 0.9
+    c.nesterov = False
+    c.batch_size = 128
+    c.train_steps = 64_000
+    c.lr_boundaries = (0.5, 0.75)  # 32k / 64k and 48k / 64k
+    # He et al.: "we use 0.01 to warm up the training until the training error is below 80% (about 400
+    # iterations), and then go back to 0.1" (ResNet-110 and -1202). Applied to nets at least warmup_min_depth deep
+    # (0 = never); the error is the running training error of the current checkpoint interval (schedule.py).
+    c.warmup_lr = 0.01
+    c.warmup_until_train_error = 80.0  # percent, as every error in this paper's rows
+    c.warmup_min_depth = 110
+    c.steps_per_checkpoint = 1_000  # one Keras epoch = one checkpoint, validation pass and history row
+    # Evaluation.
+    c.eval_batch_size = 500
+    # Lesion (lesion.py; Veit et al. 2016) of the trained lesion_arch and its plain twin (same seed): every single
+    # block, then k = 1 .. lesion_max_deleted random blocks (not the downsampling ones), lesion_draws sets per k,
+    # drawn from lesion_seed; the same sets for both nets.
+    c.lesion_arch = "resnet110"  # Veit et al.'s CIFAR-10 net
+    c.lesion_max_deleted = 20
+    c.lesion_draws = 10
+    c.lesion_seed = 0
+    # Runner.
+    c.distribute = "default"
+    c.deterministic = True
+    c.verbose = 2
+    c.workdir = ""  # "" = runs/depth_study/<scale>/<arch>[-noaug]/seed<seed>
+    c.results_dir = ""  # "" = results/
+    return c
+
+
+def paper_densenet() -> ml_collections.ConfigDict:
+    """Huang et al. 2017's CIFAR-10 setup (Sec. 4.2); the step arithmetic is in the module docstring."""
+    c = paper()
+    c.arch = "densenet40"
+    c.normalization = "per_channel"
+    c.batch_size = 64
+    c.nesterov = True
+    c.train_steps = 300 * (45_000 // 64)  # 210,900: 300 epochs of 703 full batches
+    c.steps_per_checkpoint = 45_000 // 64  # one checkpoint per epoch: 300 points
+    c.warmup_min_depth = 0  # no warm-up in the DenseNet paper
+    c.lesion_max_deleted = 0  # the lesion is for residual blocks
+    return c
+
+
+def cpu() -> ml_collections.ConfigDict:
+    """He et al.'s recipe on Fashion-MNIST (28 x 28 x 1, 55k / 5k / 10k), narrowed and shortened (CPU_SIZING)."""
+    c = paper()
+    c.dataset = "fashion_mnist"
+    c.source = "idx"
+    c.width = CPU_SIZING["width"]
+    c.batch_size = CPU_SIZING["batch_size"]
+    c.train_steps = CPU_SIZING["train_steps"]
+    c.steps_per_checkpoint = CPU_SIZING["steps_per_checkpoint"]
+    c.lesion_arch = "resnet56"
+    c.lesion_max_deleted = 10  # of ResNet-56's 27 blocks (25 of them not downsampling)
+    c.lesion_draws = 5
+    return c
+
+
+def cpu_densenet() -> ml_collections.ConfigDict:
+    c = paper_densenet()
+    c.dataset = "fashion_mnist"
+    c.source = "idx"
+    c.growth_rate = CPU_SIZING["densenet_growth_rate"]
+    c.batch_size = CPU_SIZING["densenet_batch_size"]
+    c.train_steps = CPU_SIZING["densenet_train_steps"]
+    c.steps_per_checkpoint = CPU_SIZING["densenet_steps_per_checkpoint"]
+    return c
+
+
+def smoke() -> ml_collections.ConfigDict:
+    c = cpu()
+    c.arch = "resnet14"  # 6 blocks, 2 of them downsampling: enough for every part of the lesion
+    c.width = 4
+    c.batch_size = 16
+    c.train_steps = 8
+    c.steps_per_checkpoint = 4
+    c.valid_size = 256
+    c.test_size = 512
+    c.eval_batch_size = 128
+    c.lesion_arch = "resnet14"
+    c.lesion_max_deleted = 2
+    c.lesion_draws = 2
+    c.warmup_min_depth = 14  # He et al.'s warm-up (depth >= 110 in the paper) on the smoke net, to run that path
+    c.verbose = 0
+    return c
+
+
+def smoke_densenet() -> ml_collections.ConfigDict:
+    c = cpu_densenet()
+    c.arch = "densenet_bc10"
+    c.growth_rate = 4
+    c.batch_size = 16
+    c.train_steps = 8
+    c.steps_per_checkpoint = 4
+    c.valid_size = 256
+    c.test_size = 512
+    c.eval_batch_size = 128
+    c.verbose = 0
+    return c
+
+
+PRESETS = {"smoke": smoke, "smoke_densenet": smoke_densenet, "cpu": cpu, "cpu_densenet": cpu_densenet,
+           "paper": paper, "paper_densenet": paper_densenet}
+
+
+def get_config(preset: str | None = None) -> ml_collections.ConfigDict:
+    return preset_config(PRESETS, preset)
+
+
+def scale(config: ml_collections.ConfigDict) -> str:
+    """"smoke", "cpu" or "paper": the preset without its family."""
+    return config.preset.removesuffix("_densenet")
+
+
+def family(arch: str) -> str | None:
+    return next((name for name, pattern in FAMILIES.items() if pattern.fullmatch(arch)), None)
+
+
+def preset_family(preset: str) -> str:
+    return "densenet" if preset.endswith("_densenet") else "resnet"
+
+
+def depth(arch: str) -> int:
+    return int(re.search(r"\d+", arch).group())
+
+
+def growth_rate(config: ml_collections.ConfigDict) -> int:
+    """The DenseNet's k: config.growth_rate, else the arch's `_k<k>`, else the paper's 12."""
+    match = re.search(r"_k(\d+)$", config.arch)
+    return config.growth_rate or (int(match[1]) if match else PAPER_GROWTH_RATE)
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+    """Checks the values that the type-safe ConfigDict cannot; one ConfigError that says what to do."""
+    if config.preset not in PRESETS:
+        raise ConfigError(f"config.preset={config.preset!r} is not a preset; choose one of: {', '.join(PRESETS)}")
+    check_choices(config, CHOICES)
+    if config.source not in D.DATASETS[config.dataset]:
+        raise ConfigError(f"config.source={config.source!r} cannot load {config.dataset}; its sources are "
+                          f"{', '.join(map(repr, D.DATASETS[config.dataset]))}")
+    arch_family = family(config.arch)
+    if arch_family is None:
+        raise ConfigError(f"config.arch={config.arch!r} is not a network of this study; names are resnet<6n+2>, "
+                          f"plain<6n+2> (resnet20 .. resnet1202, plain20 .. plain56), densenet<3m+4>[_k<k>], "
+                          f"densenet_bc<6m+4>[_k<k>] (densenet40, densenet_bc100)")
+    try:  # the depth rules (6n + 2, 3m + 4, 6m + 4) live with the models
+        if arch_family == "resnet":
+            resnet_blocks_per_stage(depth(config.arch))
+        else:
+            densenet_layers_per_block(depth(config.arch), bottleneck=config.arch.startswith("densenet_bc"))
+    except ValueError as err:
+        raise ConfigError(f"config.arch={config.arch!r}: {err}") from err
+    wanted = preset_family(config.preset)
+    if arch_family != wanted:
+        other = {"resnet": scale(config), "densenet": f"{scale(config)}_densenet"}[arch_family]
+        raise ConfigError(
+            f"config.arch={config.arch!r} is a {'DenseNet' if arch_family == 'densenet' else 'ResNet / plain net'}, "
+            f"but preset {config.preset!r} holds the {'DenseNet' if wanted == 'densenet' else 'ResNet'} recipe; use "
+            f"--config=papers/depth_study/configs.py:{other}")
+    check_positive(config, ("width", "batch_size", "train_steps", "steps_per_checkpoint", "eval_batch_size",
+                            "learning_rate", "valid_size"))
+    named = re.search(r"_k(\d+)$", config.arch)
+    if named and config.growth_rate and config.growth_rate != int(named[1]):
+        raise ConfigError(f"config.arch={config.arch!r} names its growth rate; config.growth_rate="
+                          f"{config.growth_rate} contradicts it (set one of them)")
+    for key in ("growth_rate", "weight_decay", "test_size", "warmup_min_depth", "lesion_max_deleted", "split_seed",
+                "lesion_seed"):
+        if config[key] < 0:
+            raise ConfigError(f"config.{key}={config[key]!r} must be >= 0")
+    if not 0.0 <= config.dropout_rate < 1.0 or not 0.0 <= config.momentum < 1.0:
+        raise ConfigError(f"config.dropout_rate={config.dropout_rate} and config.momentum={config.momentum} must be "
+                          f"in [0, 1)")
+    if arch_family == "resnet" and config.dropout_rate:
+        raise ConfigError("config.dropout_rate is a DenseNet setting; He et al.'s networks use no dropout")
+    boundaries = tuple(config.lr_boundaries)
+    if any(not 0.0 < b < 1.0 for b in boundaries) or list(boundaries) != sorted(boundaries):
+        raise ConfigError(f"config.lr_boundaries={boundaries} must be increasing fractions of train_steps in (0, 1), "
+                          f"e.g. (0.5, 0.75)")
+    if config.train_steps % config.steps_per_checkpoint:
+        raise ConfigError(f"config.train_steps={config.train_steps} must be a multiple of "
+                          f"config.steps_per_checkpoint={config.steps_per_checkpoint} (one checkpoint ends training)")
+    if config.warmup_min_depth and not (0.0 < config.warmup_lr and 0.0 < config.warmup_until_train_error <= 100.0):
+        raise ConfigError(f"config.warmup_lr={config.warmup_lr} must be > 0 and config.warmup_until_train_error="
+                          f"{config.warmup_until_train_error} a percentage in (0, 100]")
+    if config.lesion_draws < 1:
+        raise ConfigError(f"config.lesion_draws={config.lesion_draws} must be >= 1")
