@@ -128,3 +128,14 @@ def read_rows(paper: str, results_dir: str | os.PathLike | None = None) -> list[
         return []
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
+
+
+def write_bench(table, paper: str, out: str | os.PathLike | None = None) -> Path:
+    """Writes a benchmark's pandas table, with the device, versions and date of this run, to
+    results/bench/<paper>.csv (or `out`); returns the path. Benchmarks are not result rows: the latest replaces."""
+    out = Path(out or Path(RESULTS_DIR) / "bench" / f"{paper}.csv")
+    table = table.assign(device=device_name(), versions=library_versions(), date=environment()["date"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False, float_format="%.4g")
+    print(f"wrote {out}")
+    return out

@@ -10,7 +10,6 @@ of a float32 matmul. Absolute numbers drift on shared machines; the ratios are w
 """
 
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -90,15 +89,11 @@ def main(argv):
         {"model": "keras.Sequential LSTM", "chars_per_second": baseline * chars,
          "ratio_to_sequential": 1.0, "share_of_matmul_peak": baseline * flops / peak},
     ]
-    table = pd.DataFrame(rows).assign(matmul_peak_gflops=peak / 1e9, device=results.device_name(),
-                                      versions=results.library_versions(), date=results.environment()["date"])
+    table = pd.DataFrame(rows).assign(matmul_peak_gflops=peak / 1e9)
     print(table[["model", "chars_per_second", "ratio_to_sequential", "share_of_matmul_peak"]]
           .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"matmul peak: {peak / 1e9:.1f} GFLOP/s")
-    out = Path(results.RESULTS_DIR) / "bench" / "char_rnn.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False, float_format="%.4g")
-    print(f"wrote {out}")
+    results.write_bench(table, "char_rnn")
 
 
 if __name__ == "__main__":

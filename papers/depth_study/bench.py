@@ -23,7 +23,6 @@ Written to results/bench/depth_study.csv. Absolute numbers drift on shared machi
 """
 
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -120,15 +119,11 @@ def main(argv):
     rows = bench_rows("cpu", _ARCHS.value, _STEPS.value, _ROUNDS.value, _IMAGES.value)
     if _PAPER.value:
         rows += bench_rows("paper", _ARCHS.value, _STEPS.value, _ROUNDS.value, _IMAGES.value)
-    table = pd.DataFrame(rows).assign(device=results.device_name(), versions=results.library_versions(),
-                                      date=results.environment()["date"])
+    table = pd.DataFrame(rows)
     print(table[["benchmark", "subject", "images_per_second", "images_per_second_cached_batch", "input_wait_share",
                  "pipeline_images_per_second", "estimated_run_minutes"]]
           .to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
-    out = Path(_OUT.value or Path(results.RESULTS_DIR) / "bench" / "depth_study.csv")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False, float_format="%.4g")
-    print(f"wrote {out}")
+    results.write_bench(table, "depth_study", _OUT.value or None)
 
 
 if __name__ == "__main__":

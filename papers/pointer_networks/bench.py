@@ -18,7 +18,6 @@ Written to results/bench/pointer_networks.csv. Absolute numbers drift on shared 
 
 import itertools
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -124,14 +123,10 @@ def held_karp_rows(n: int = 10) -> list[dict]:
 def main(argv):
     del argv
     rows = held_karp_rows() + training_rows(5) + training_rows(10)
-    table = pd.DataFrame(rows).assign(device=results.device_name(), versions=results.library_versions(),
-                                      date=results.environment()["date"])
+    table = pd.DataFrame(rows)
     print(table[["benchmark", "subject", "instances_per_second", "ratio_to_baseline"]]
           .to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
-    out = Path(results.RESULTS_DIR) / "bench" / "pointer_networks.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False, float_format="%.4g")
-    print(f"wrote {out}")
+    results.write_bench(table, "pointer_networks")
 
 
 if __name__ == "__main__":
