@@ -106,6 +106,15 @@ def paper_table(paper: str, frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def save_figure(fig, results_dir: Path, name: str) -> Path:
+    """Writes a matplotlib figure to results_dir/plots/<name>.png and closes it; returns the path."""
+    out = Path(results_dir) / "plots" / f"{name}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
 def plot_histories(paper: str, results_dir: Path) -> list[Path]:
     """One PNG per history file group (experiment_preset): every metric, training and validation, per seed."""
     history_dir = results_dir / "histories" / paper
@@ -130,11 +139,7 @@ def plot_histories(paper: str, results_dir: Path) -> list[Path]:
             ax.legend(fontsize=8)
         fig.suptitle(f"{paper}: {group}")
         fig.tight_layout()
-        out = results_dir / "plots" / f"{paper}_{group}.png"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=110)
-        plt.close(fig)
-        written.append(out)
+        written.append(save_figure(fig, results_dir, f"{paper}_{group}"))
     return written
 
 

@@ -159,21 +159,26 @@ def cpu_densenet() -> ml_collections.ConfigDict:
     return c
 
 
-def smoke() -> ml_collections.ConfigDict:
-    c = cpu()
-    c.arch = "resnet14"  # 6 blocks, 2 of them downsampling: enough for every part of the lesion
-    c.width = 4
+def _smoke_sizes(c: ml_collections.ConfigDict) -> None:
+    """A few steps on a few hundred images: the sizes both smoke presets share."""
     c.batch_size = 16
     c.train_steps = 8
     c.steps_per_checkpoint = 4
     c.valid_size = 256
     c.test_size = 512
     c.eval_batch_size = 128
+    c.verbose = 0
+
+
+def smoke() -> ml_collections.ConfigDict:
+    c = cpu()
+    c.arch = "resnet14"  # 6 blocks, 2 of them downsampling: enough for every part of the lesion
+    c.width = 4
+    _smoke_sizes(c)
     c.lesion_arch = "resnet14"
     c.lesion_max_deleted = 2
     c.lesion_draws = 2
     c.warmup_min_depth = 14  # He et al.'s warm-up (depth >= 110 in the paper) on the smoke net, to run that path
-    c.verbose = 0
     return c
 
 
@@ -181,13 +186,7 @@ def smoke_densenet() -> ml_collections.ConfigDict:
     c = cpu_densenet()
     c.arch = "densenet_bc10"
     c.growth_rate = 4
-    c.batch_size = 16
-    c.train_steps = 8
-    c.steps_per_checkpoint = 4
-    c.valid_size = 256
-    c.test_size = 512
-    c.eval_batch_size = 128
-    c.verbose = 0
+    _smoke_sizes(c)
     return c
 
 

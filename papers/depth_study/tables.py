@@ -28,6 +28,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from common.report import save_figure  # noqa: E402
+
 PAPER = "depth_study"
 PAPER_RESULTS = Path(__file__).resolve().parent / "paper_results.csv"
 # train.variant_name: "ResNet-20", "plain-56 (w=8)", "DenseNet-40 (k=6)", "DenseNet-BC-100 (k=12), no augmentation"
@@ -182,11 +184,7 @@ def degradation_figures(rows: pd.DataFrame, results_dir: Path) -> list[Path]:
         axes[0][0].set_ylim(0, min(100.0, 3.0 * max(finals)))
         fig.suptitle(f"{PAPER}: {folder.name} - training error (dashed) and validation error (bold), mean over seeds")
         fig.tight_layout()
-        out = Path(results_dir) / "plots" / f"{PAPER}_{folder.name}_degradation.png"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=110)
-        plt.close(fig)
-        written.append(out)
+        written.append(save_figure(fig, results_dir, f"{PAPER}_{folder.name}_degradation"))
     return written
 
 
@@ -236,11 +234,7 @@ def lesion_figures(rows: pd.DataFrame, results_dir: Path) -> list[Path]:
             ax.legend(fontsize=8)
         fig.suptitle(f"{PAPER}: {experiment}, preset {preset} (Veit et al. 2016's lesion, ResNet vs its plain twin)")
         fig.tight_layout()
-        out = Path(results_dir) / "plots" / f"{PAPER}_{experiment}_{preset}.png"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=110)
-        plt.close(fig)
-        written.append(out)
+        written.append(save_figure(fig, results_dir, f"{PAPER}_{experiment}_{preset}"))
     return written
 
 
