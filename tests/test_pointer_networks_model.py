@@ -8,7 +8,15 @@ import pytest
 import tensorflow as tf
 
 from papers.pointer_networks import decoding, geometry, metrics
-from papers.pointer_networks.model import AttentionLSTM, PointerNet, Seq2SeqLSTM, SequenceNLL, sequence_nll, with_eos
+from papers.pointer_networks.model import (
+    AttentionLSTM,
+    PointerNet,
+    Seq2SeqLSTM,
+    SequenceNLL,
+    centred,
+    sequence_nll,
+    with_eos,
+)
 from papers.pointer_networks.tours import is_valid_tour
 
 UNITS = 16
@@ -81,7 +89,7 @@ def test_decoder_inputs_follow_the_paper():
     memory, _ = ptr.encode(points)
     previous = keras.ops.convert_to_tensor(np.array([[-1, 3, 0], [-1, 4, 5]], dtype=np.int32))
     x = np.asarray(ptr._decoder_inputs(memory, previous))
-    embedded = np.asarray(ptr.embed(points))
+    embedded = np.asarray(ptr.embed(centred(points)))  # the points moved to [-1, 1]^2 (2 P - 1), then embedded
     start = np.asarray(ptr.start)
     np.testing.assert_allclose(x[:, 0], [start, start], atol=1e-6)
     np.testing.assert_allclose(x[0, 1:], embedded[0, [3, 0]], atol=1e-6)
@@ -352,3 +360,13 @@ def test_pointer_net_overfits_a_few_convex_hulls():
     after, _ = decoding.greedy_decode(model, points)
     assert metrics.sequence_accuracy(before, hulls) < 0.5
     assert metrics.sequence_accuracy(after, hulls) == 1.0
+
+
+def test_points_enter_the_embedding_centred():
+    """The unit square is moved to [-1, 1]^2 (model docstring): its centre embeds to the bias, its corners to +-W."""
+    assert np.allclose(centred(np.array([[0.0, 0.0], [0.5, 0.5], [1.0, 1.0]])), [[-1, -1], [0, 0], [1, 1]])
+    model = make_model("lstm")
+    points = np.array([[[0.5, 0.5], [1.0, 0.5], [0.0, 0.5]]], dtype=np.float32)
+    x, *_ = model._encode(points, None)
+    kernel, bias = (np.asarray(w) for w in model.embed.weights)
+    np.testing.assert_allclose(np.asarray(x)[0], [bias, bias + kernel[0], bias - kernel[0]], atol=1e-6)
