@@ -46,12 +46,12 @@ CHOICES = {
 FAMILIES = {"resnet": re.compile(r"(resnet|plain)\d+"), "densenet": re.compile(r"densenet(_bc)?\d+(_k\d+)?")}
 PAPER_WIDTH, PAPER_GROWTH_RATE = 16, 12
 
-# The cpu preset's sizes, in one place. PROVISIONAL: chosen while both cores were busy with other runs, so nothing
-# here is measured. To size them on a quiet machine, run `make bench` (papers/depth_study/bench.py: training images
-# per second of resnet20, resnet56, plain56 and densenet40 at these shapes, and the share of the step time spent
-# waiting on the input pipeline), then pick train_steps so that the whole study (make -j2 depth_study: 8
-# ResNet / plain runs and one DenseNet run per seed, two seeds, then the lesion) fits the budget of a few hours:
-# a run costs about train_steps * batch_size / (images per second) plus a validation pass per checkpoint.
+# The cpu preset's sizes, in one place. Measured on a quiet 2-core machine (`make bench`,
+# results/bench/depth_study.csv): ResNet-20 933 images/s, ResNet-56 366, plain-56 363, DenseNet-40 (k = 6) 98, so
+# a run costs about train_steps * batch_size / (images per second): 7, 17.5, 17.5 and 65 minutes, about 2.7 hours
+# per seed for the whole study (twice that for `make -j2 depth_study`'s two seeds, run two at a time). At these
+# sizes ResNet-20 underfits (README, "What the runs so far say": 11.1% validation error, the issue's target is 8%);
+# more steps or the paper's width 16 would cost 2-2.5x as much, which is the open sizing decision.
 CPU_SIZING = dict(
     # ResNets and plain nets: half the paper's width (16 -> 8 filters in the first stage, so 8 / 16 / 32; about a
     # quarter of the FLOPs and parameters) to fit the CPU budget; the depths are the paper's (20 .. 56).
