@@ -35,11 +35,18 @@ def latest_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean, std and number of seeds per (experiment, preset, variant, metric), in first-seen order."""
+    """Mean, std and number of seeds per (experiment, preset, variant, metric), in first-seen order, and the
+    training steps behind them ("3000", or "3000, 6000" when the seeds' runs differ; "" for rows without)."""
     frame = latest_rows(frame)
-    grouped = frame.groupby(KEY, sort=False)["value"]
-    out = grouped.agg(mean="mean", std="std", n="count").reset_index()
+    grouped = frame.groupby(KEY, sort=False)
+    out = grouped["value"].agg(mean="mean", std="std", n="count").reset_index()
+    out["steps"] = grouped["steps"].agg(_steps_label).to_numpy()
     return out
+
+
+def _steps_label(steps: pd.Series) -> str:
+    values = sorted({int(float(s)) for s in steps if not pd.isna(s) and str(s) != ""})
+    return ", ".join(str(v) for v in values)
 
 
 def format_value(mean: float, std: float, n: int) -> str:

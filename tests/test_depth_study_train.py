@@ -265,8 +265,8 @@ def test_presets_hold_the_papers_recipes():
         64, 300 * 703, True, "per_channel", 0.0)
     assert not train.uses_warmup(huang)
     cpu, cpu_dn = configs.get_config("cpu"), configs.get_config("cpu_densenet")
-    assert (cpu.dataset, cpu.source, cpu.width, cpu.train_steps) == ("fashion_mnist", "idx", 8, 3_000)
-    assert (cpu_dn.growth_rate, cpu_dn.batch_size, cpu_dn.train_steps) == (6, 64, 6_000)
+    assert (cpu.dataset, cpu.source, cpu.width, cpu.train_steps) == ("fashion_mnist", "idx", 8, 6_000)
+    assert (cpu_dn.growth_rate, cpu_dn.batch_size, cpu_dn.train_steps) == (6, 64, 12_000)
     assert cpu.train_steps // cpu.steps_per_checkpoint >= 20  # points per degradation curve
 
 
@@ -327,9 +327,9 @@ def fabricated(results_dir):
     """Rows and histories as two seeds of the cpu study and one lesion would leave them."""
     rows = []
 
-    def add(experiment, variant, metric, value, seed=1, preset="cpu"):
+    def add(experiment, variant, metric, value, seed=1, preset="cpu", steps=""):
         rows.append(dict(paper="depth_study", experiment=experiment, variant=variant, preset=preset, metric=metric,
-                         value=value, seed=seed, date=f"2026-01-0{seed}"))
+                         value=value, seed=seed, steps=steps, date=f"2026-01-0{seed}"))
 
     for seed in (1, 2):
         for kind in ("resnet", "plain"):
@@ -338,7 +338,7 @@ def fabricated(results_dir):
                 error = 6.0 + seed / 10 + (depth / 10 if kind == "plain" else -depth / 100)
                 for metric, value in (("test_error", error), ("valid_error", error), ("train_error", error - 2),
                                       ("params", 1000 * depth)):
-                    add("fashion_mnist_depth", variant, metric, value, seed)
+                    add("fashion_mnist_depth", variant, metric, value, seed, steps=3000 * seed)  # two budgets
                 steps = np.arange(1, 31) * 100
                 train_error = 50 / np.sqrt(steps / 100) + (depth / 10 if kind == "plain" else 0)
                 history = pd.DataFrame({"epoch": range(1, 31), "step": steps, "error": train_error,
@@ -346,7 +346,7 @@ def fabricated(results_dir):
                 folder = results_dir / "histories" / "depth_study" / "fashion_mnist_cpu"
                 folder.mkdir(parents=True, exist_ok=True)
                 history.to_csv(folder / f"{kind}-{depth}-w-8_seed{seed}.csv", index=False)
-        add("fashion_mnist_depth", "DenseNet-40 (k=6)", "test_error", 5.0 + seed, seed)
+        add("fashion_mnist_depth", "DenseNet-40 (k=6)", "test_error", 5.0 + seed, seed, steps=6000)
     for variant, base in (("ResNet-20 (w=8)", 7.0), ("plain-20 (w=8)", 9.0)):
         add("fashion_mnist_lesion", variant, "test_error (intact)", base)
         for block in range(1, 10):
@@ -368,13 +368,13 @@ def test_tables_and_figures_on_fabricated_rows(tmp_path):
     text = report.build(tmp_path, root=None)
     lines = text.splitlines()
     row = next(line for line in lines if line.startswith("| ResNet-20 (w=8) |"))
-    assert row == ("| ResNet-20 (w=8) | 20.0k | 5.95 ± 0.07 (2) | 5.95 ± 0.07 (2) | 3.95 ± 0.07 (2) | 8.75 (w=16) "
-                   "| ≤ 8 |")
+    assert row == ("| ResNet-20 (w=8) | 20.0k | 3000, 6000 | 5.95 ± 0.07 (2) | 5.95 ± 0.07 (2) | 3.95 ± 0.07 (2) "
+                   "| 8.75 (w=16) | ≤ 8 |")
     order = [line.split(" | ")[0][2:] for line in lines if line.startswith(("| ResNet", "| plain", "| DenseNet"))]
     assert order[:5] == ["ResNet-20 (w=8)", "ResNet-56 (w=8)", "plain-20 (w=8)", "plain-56 (w=8)",
                          "DenseNet-40 (k=6)"]
-    assert "| DenseNet-40 (k=6) |  | 6.50 ± 0.71 (2) |  |  | 5.24 (k=12) |  |" in lines
-    assert "| ResNet-110 |  | 6.60 |  |  | 6.43 |  |" in lines
+    assert "| DenseNet-40 (k=6) |  | 6000 | 6.50 ± 0.71 (2) |  |  | 5.24 (k=12) |  |" in lines
+    assert "| ResNet-110 |  |  | 6.60 |  |  | 6.43 |  |" in lines
     assert "| ResNet-20 (w=8) | 7.00 | 8.00 (8.00 - 8.00) | block 4: 27.00, block 7: 27.00 |" in lines
     assert "| 2 | 11.00 ± 1.00 | 13.00 ± 1.00 |" in lines
     plots = sorted(p.name for p in (tmp_path / "plots").iterdir())

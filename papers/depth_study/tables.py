@@ -3,7 +3,8 @@
 Tables (LAYOUTS):
 * "<dataset>_depth": He et al. 2016's Table 6 with Huang et al. 2017's DenseNet rows: a row per net (ResNets, then
   plain nets, then DenseNets, by depth), ours (test, validation and final training error, mean ± std over seeds)
-  beside the paper's CIFAR-10 test error and our target. On Fashion-MNIST the paper's column is CIFAR-10's, for
+  beside the paper's CIFAR-10 test error and our target, with the training steps of our runs (a net whose seeds ran
+  for different budgets lists each). On Fashion-MNIST the paper's column is CIFAR-10's, for
   reference only (another data set); a narrower net than the paper's says so beside it, e.g. "8.75 (w=16)".
 * "<dataset>_lesion": Veit et al. 2016's lesion in two tables: single deleted blocks (intact error, the spread over
   the blocks that do not downsample, the downsampling blocks), and k blocks deleted at random.
@@ -80,7 +81,7 @@ def depth_table(block: pd.DataFrame, refs: pd.DataFrame) -> str:
     variants = [(v, m) for v in dict.fromkeys(block["variant"]) if (m := VARIANT.match(v))]
     variants.sort(key=lambda vm: (vm[1]["kind"].startswith("DenseNet"), bool(vm[1]["noaug"]), KIND_ORDER[vm[1]["kind"]],
                                   int(vm[1]["depth"]), int(vm[1]["value"] or 0)))
-    header = ["network", "params", "test error % (ours)", "validation error %", "final training error %",
+    header = ["network", "params", "steps", "test error % (ours)", "validation error %", "final training error %",
               "CIFAR-10 test error % (paper)", "test error % (target)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for variant, match in variants:
@@ -88,8 +89,9 @@ def depth_table(block: pd.DataFrame, refs: pd.DataFrame) -> str:
         theirs = cifar[cifar["variant"] == name]["value"]
         target = targets[targets["variant"].isin([name, variant])]["value"]
         params = block[(block["variant"] == variant) & (block["metric"] == "params")]["mean"]
+        steps = block[(block["variant"] == variant) & (block["metric"] == "test_error")]["steps"]
         lines.append("| " + " | ".join([
-            variant, format_params(params.iloc[0]) if len(params) else "",
+            variant, format_params(params.iloc[0]) if len(params) else "", steps.iloc[0] if len(steps) else "",
             *(cell(block, variant, metric) for metric in ("test_error", "valid_error", "train_error")),
             f"{theirs.iloc[0]}{note}" if len(theirs) else "", f"≤ {float(target.iloc[0]):g}" if len(target) else "",
         ]) + " |")
