@@ -11,7 +11,7 @@ import pytest
 from common.data import DataError
 from papers.pointer_networks import data, geometry, heuristics, metrics, solvers
 from papers.pointer_networks.christofides import christofides, eulerian_circuit, min_weight_perfect_matching
-from papers.pointer_networks.tours import canonical_direction, is_valid_tour, tour_length
+from papers.pointer_networks.tours import canonical_direction, is_valid_tour, signed_area, tour_length
 
 
 def brute_force_tours(points: np.ndarray) -> np.ndarray:
@@ -19,15 +19,15 @@ def brute_force_tours(points: np.ndarray) -> np.ndarray:
     n = points.shape[1]
     orders = np.array([(0, *rest) for rest in itertools.permutations(range(1, n))])
     best = [orders[np.argmin(tour_length(np.broadcast_to(p, (len(orders), n, 2)), orders))] for p in points]
-    return canonical_direction(np.array(best))
+    return canonical_direction(points, np.array(best))
 
 
-def assert_canonical_tours(tours: np.ndarray, n: int) -> None:
+def assert_canonical_tours(points: np.ndarray, tours: np.ndarray, n: int) -> None:
     assert tours.shape[1] == n
     assert is_valid_tour(tours, n).all()
     assert (tours[:, 0] == 0).all()
     if n > 2:
-        assert (tours[:, 1] < tours[:, -1]).all()
+        assert (signed_area(points, tours) > 0).all()  # counter-clockwise
 
 
 # --- TSP ----------------------------------------------------------------------------------------------
@@ -36,7 +36,7 @@ def assert_canonical_tours(tours: np.ndarray, n: int) -> None:
 def test_held_karp_equals_brute_force(n):
     points = geometry.random_points(12, n, seed=n)
     tours = solvers.held_karp(points)
-    assert_canonical_tours(tours, n)
+    assert_canonical_tours(points, tours, n)
     expected = brute_force_tours(points)
     np.testing.assert_allclose(tour_length(points, tours), tour_length(points, expected), rtol=0, atol=1e-12)
     np.testing.assert_array_equal(tours, expected)
@@ -51,8 +51,15 @@ def test_held_karp_chunks_give_the_same_tours():
         solvers.held_karp(geometry.random_points(1, 21, seed=0))
 
 
-def test_canonical_direction_picks_the_smaller_second_city():
-    np.testing.assert_array_equal(canonical_direction([[0, 3, 1, 2], [0, 1, 2, 3]]), [[0, 2, 1, 3], [0, 1, 2, 3]])
+def test_canonical_direction_is_counter_clockwise():
+    square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])  # cities 0 .. 3 counter-clockwise
+    shuffled = square[[0, 3, 2, 1]]  # the same square, its cities numbered clockwise
+    points = np.stack([square, square, shuffled])
+    tours = canonical_direction(points, [[0, 3, 2, 1], [0, 1, 2, 3], [0, 1, 2, 3]])
+    np.testing.assert_array_equal(tours, [[0, 1, 2, 3], [0, 1, 2, 3], [0, 3, 2, 1]])
+    np.testing.assert_allclose(signed_area(points, tours), 1.0)
+    line = np.stack([np.linspace(0, 1, 4), np.zeros(4)], axis=1)[None]  # zero area: the smaller second city
+    np.testing.assert_array_equal(canonical_direction(line, [[0, 3, 1, 2]]), [[0, 2, 1, 3]])
 
 
 @pytest.mark.parametrize("n", [5, 8, 10])
@@ -67,7 +74,7 @@ def test_heuristics_are_valid_tours_no_shorter_than_the_optimum(n):
     }
     for name, solve in solvers_to_check.items():
         tours = solve(points)
-        assert_canonical_tours(tours, n)
+        assert_canonical_tours(points, tours, n)
         assert (tour_length(points, tours) >= optimum - 1e-9).all(), name
     # Christofides' guarantee, with the exact matching; 2-opt after it only shortens the tour
     for solve in (christofides, heuristics.HEURISTICS["a3"]):
@@ -306,3 +313,13 @@ def test_corrupt_or_mismatched_cache_is_one_clear_error(tmp_path):
         data.load_or_generate("sorting", 5, 8, "test", 0, tmp_path)
     with pytest.raises(ValueError, match="unknown split"):
         data.load_or_generate("tsp", 5, 8, "validation", 0, tmp_path)
+
+
+def test_cache_of_an_older_target_convention_is_reported_stale(tmp_path, monkeypatch):
+    """TSP tours changed direction (FORMATS 2: counter-clockwise): an older file must not train a model silently."""
+    monkeypatch.setitem(data.FORMATS, "tsp", 1)
+    path = data.load_or_generate("tsp", 5, 8, "test", 0, tmp_path).path
+    monkeypatch.setitem(data.FORMATS, "tsp", 2)
+    with pytest.raises(DataError, match=f"{re.escape(str(path))} does not hold .*format is 1, expected 2.*delete it"):
+        data.load_or_generate("tsp", 5, 8, "test", 0, tmp_path)
+    assert data.FORMATS["convex_hull"] == 1  # the hull's and Delaunay's cached targets stay valid

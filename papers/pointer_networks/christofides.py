@@ -142,4 +142,4 @@ def christofides_tour(points: np.ndarray, matching: str = "auto") -> np.ndarray:
 def christofides(points: np.ndarray, matching: str = "auto") -> np.ndarray:
     """Christofides' tours (N, n) for points (N, n, 2): from city 0, in the canonical direction."""
     points = np.asarray(points, dtype=np.float64)
-    return canonical_direction(np.stack([christofides_tour(p, matching) for p in points]))
+    return canonical_direction(points, np.stack([christofides_tour(p, matching) for p in points]))

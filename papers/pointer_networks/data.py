@@ -33,7 +33,9 @@ from papers.pointer_networks.solvers import held_karp
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
 TASKS = ("convex_hull", "delaunay", "tsp", "tsp_a1", "tsp_a2", "tsp_a3")
-FORMAT = 1  # bump when the targets' convention changes; older cache files are then reported as stale
+# The targets' convention per task: bump one when it changes, and older cache files are reported as stale.
+# TSP 2: tours read counter-clockwise (tours.py); 1 read them in the direction of the smaller second index.
+FORMATS = {"convex_hull": 1, "delaunay": 1, "tsp": 2, "tsp_a1": 2, "tsp_a2": 2, "tsp_a3": 2}
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def _save_atomically(path: Path, **arrays) -> None:
 
 
 def _load(path: Path, task: str, n_points: int, n_instances: int, split: str, seed_base: int) -> PointSets:
-    expected = {"task": task, "n_points": n_points, "split": split, "seed_base": seed_base, "format": FORMAT}
+    expected = {"task": task, "n_points": n_points, "split": split, "seed_base": seed_base, "format": FORMATS[task]}
     try:
         with np.load(path, allow_pickle=False) as f:
             meta = {key: f[key].item() for key in expected}
@@ -128,5 +130,5 @@ def load_or_generate(task: str, n_points: int, n_instances: int, split: str, see
     targets = make_targets(task, points)
     path.parent.mkdir(parents=True, exist_ok=True)
     _save_atomically(path, points=points, targets=targets, task=np.str_(task), n_points=np.int64(n_points),
-                     split=np.str_(split), seed_base=np.int64(seed_base), format=np.int64(FORMAT))
+                     split=np.str_(split), seed_base=np.int64(seed_base), format=np.int64(FORMATS[task]))
     return PointSets(task, points, targets, path)

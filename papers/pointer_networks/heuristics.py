@@ -66,7 +66,7 @@ def nearest_neighbour(points: np.ndarray) -> np.ndarray:
     for part in _chunks(len(points), points.shape[1] ** 2):
         d = pairwise_distances(points[part])
         tours[part] = _nearest_neighbour_from(d, np.zeros(len(d), dtype=np.int64))
-    return canonical_direction(tours)
+    return canonical_direction(points, tours)
 
 
 def _two_opt_chunk(d: np.ndarray, tours: np.ndarray, max_passes: int | None) -> np.ndarray:
@@ -103,7 +103,7 @@ def two_opt(points: np.ndarray, tours: np.ndarray, max_passes: int | None = None
     if tours.shape[1] >= 4:
         for part in _chunks(len(tours), tours.shape[1] ** 2):
             tours[part] = _two_opt_chunk(pairwise_distances(points[part]), tours[part], max_passes)
-    return canonical_direction(tours)
+    return canonical_direction(points, tours)
 
 
 def nearest_neighbour_two_opt(points: np.ndarray, all_starts: bool = False) -> np.ndarray:
@@ -126,7 +126,7 @@ def nearest_neighbour_two_opt(points: np.ndarray, all_starts: bool = False) -> n
         lengths = np.take_along_axis(d.reshape(k, starts, n, n), tours[..., None], axis=2)
         lengths = np.take_along_axis(lengths, np.roll(tours, -1, axis=2)[..., None], axis=3).sum(axis=(2, 3))
         best[part] = tours[np.arange(k), np.argmin(lengths, axis=1)]
-    return canonical_direction(best)
+    return canonical_direction(points, best)
 
 
 def _greedy_path(d: list[list[float]], n: int, pairs: list[tuple[int, int]]) -> list[int]:
@@ -191,7 +191,7 @@ def greedy_edge(points: np.ndarray, sweeps: int = 3) -> np.ndarray:
         pairs = list(zip(i[order].tolist(), j[order].tolist(), strict=True))
         dl = d.tolist()
         tours[k] = _path_two_opt_sweeps(dl, _greedy_path(dl, n, pairs), sweeps)
-    return canonical_direction(rotate_to_city_zero(tours))
+    return canonical_direction(points, rotate_to_city_zero(tours))
 
 
 def christofides_two_opt(points: np.ndarray) -> np.ndarray:

@@ -78,13 +78,13 @@ def held_karp(points: np.ndarray, max_bytes: int = 1 << 22) -> np.ndarray:
         raise ValueError(f"Held-Karp needs 2^(n-1) (n-1) floats per instance; n = {n} is above the limit of "
                          f"{MAX_HELD_KARP_CITIES}. Use a heuristic (heuristics.HEURISTICS) for larger n.")
     if n <= 3:  # one cycle only
-        return canonical_direction(np.tile(np.arange(n), (n_instances, 1)))
+        return canonical_direction(points, np.tile(np.arange(n), (n_instances, 1)))
     per_instance = 8 * (1 << (n - 1)) * (n - 1)
     chunk = max(1, max_bytes // per_instance)
     tours = np.empty((n_instances, n), dtype=np.int64)
     for start in range(0, n_instances, chunk):
         tours[start : start + chunk] = _held_karp_chunk(points[start : start + chunk])
-    return canonical_direction(tours)
+    return canonical_direction(points, tours)
 
 
 def bench(n_instances: int = 10_000, seed: int = 0) -> dict[int, float]:

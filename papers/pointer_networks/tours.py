@@ -2,8 +2,12 @@
 
 A tour is a sequence of the n city indices (0-based), each once; it closes by returning to its first city.
 The paper "always start[s] in the first city"; a cycle can still be read in two directions, so we also fix
-the direction: of the two, the one whose second city has the smaller index. With that, one cycle has
-exactly one sequence, and a solver's output can be compared with the optimum city by city.
+the direction: counter-clockwise (the polygon's signed area is positive), as the convex hull's targets. With
+that, one cycle has exactly one sequence, and a solver's output can be compared with the optimum city by city.
+The paper does not say which direction its targets took. A rule on the cities' indices (the direction whose
+second city has the smaller index) is one too, and our first TSP runs used it; but a network has to learn to
+compare indices to follow it, and at n = 5 the Ptr-Net stalled on it (papers/pointer_networks/README.md). A
+tour of zero signed area (collinear cities) keeps that index rule.
 """
 
 import numpy as np
@@ -43,11 +47,20 @@ def is_valid_tour(tours, n_points: int) -> np.ndarray:
     return valid
 
 
-def canonical_direction(tours: np.ndarray) -> np.ndarray:
-    """Tours (N, n) that start at city 0, each read in the direction whose second city has the smaller index."""
+def signed_area(points: np.ndarray, tours: np.ndarray) -> np.ndarray:
+    """The shoelace area (N,) of each tour's polygon: positive when it runs counter-clockwise."""
+    p = np.asarray(points, dtype=np.float64)
+    visited = np.take_along_axis(p, np.asarray(tours, dtype=np.int64)[..., None], axis=-2)
+    x, y = visited[..., 0], visited[..., 1]
+    return 0.5 * np.sum(x * np.roll(y, -1, axis=-1) - np.roll(x, -1, axis=-1) * y, axis=-1)
+
+
+def canonical_direction(points: np.ndarray, tours: np.ndarray) -> np.ndarray:
+    """Tours (N, n) that start at city 0, each read counter-clockwise (module docstring) for points (N, n, 2)."""
     tours = np.array(tours, dtype=np.int64)
     if tours.shape[-1] > 2:
-        flip = tours[:, 1] > tours[:, -1]
+        area = signed_area(points, tours)
+        flip = (area < 0) | ((area == 0) & (tours[:, 1] > tours[:, -1]))
         tours[flip, 1:] = tours[flip, 1:][:, ::-1]
     return tours
 
