@@ -64,7 +64,7 @@ bench: $(STAMP)
 results: $(STAMP)
 	$(PY) -m common.report
 
-reproduce: char_rnn char_rnn-ablation
+reproduce: char_rnn char_rnn-ablation pointer_networks depth_study
 	@$(MAKE) --no-print-directory results
 	@echo "Results: results/README.md (tables), results/plots/ (learning curves), results/*.csv (rows)."
 
