@@ -296,7 +296,7 @@ def test_variant_names_match_the_papers_tables():
     ("cpu", dict(arch="vgg16"), "not a network of this study"),
     ("cpu", dict(dataset="cifar10"), "source='idx' cannot load cifar10"),
     ("cpu", dict(normalization="zca"), "normalization='zca'.*'per_pixel_mean', 'per_channel'"),
-    ("cpu", dict(train_steps=3_050), "multiple of config.steps_per_checkpoint=100"),
+    ("cpu", dict(train_steps=6_050), "multiple of config.steps_per_checkpoint=200"),
     ("cpu", dict(lr_boundaries=(0.75, 0.5)), "increasing fractions"),
     ("cpu", dict(dropout_rate=0.2), "DenseNet setting"),
     ("cpu_densenet", dict(arch="densenet40_k12", growth_rate=6), "contradicts"),
