@@ -4,6 +4,7 @@ cases, and the cache."""
 import itertools
 import os
 import re
+import stat
 
 import numpy as np
 import pytest
@@ -284,6 +285,15 @@ def test_cache_is_deterministic_and_splits_differ(tmp_path):
     smaller = data.load_or_generate("tsp", 6, 10, "train", 0, tmp_path / "a")
     np.testing.assert_array_equal(smaller.points, first.points[:10])  # same points for every task; a prefix
     assert [p.name for p in (tmp_path / "a").iterdir() if p.suffix != ".npz"] == []  # no temporary files left
+
+
+def test_cache_files_get_the_umask_mode_not_mkstemps_private_one(tmp_path):
+    old_umask = os.umask(0o022)
+    try:
+        path = data.load_or_generate("convex_hull", 5, 4, "valid", 0, tmp_path).path
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
 
 def test_cache_is_loaded_not_regenerated(tmp_path, monkeypatch):

@@ -81,9 +81,14 @@ def _target_shape(task: str, n_instances: int, n_points: int) -> tuple[int, ...]
 
 
 def _save_atomically(path: Path, **arrays) -> None:
+    """Write to a temporary file beside `path`, then rename: a stopped run never leaves half a cache. The file
+    gets the umask's usual mode (mkstemp's own 0600 would hide a shared cache from other users)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~umask)
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
