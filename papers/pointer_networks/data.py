@@ -19,7 +19,6 @@ Targets are int32 indices (0-based) padded with -1: convex hull (N, n); Delaunay
 
 import contextlib
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,14 +80,12 @@ def _target_shape(task: str, n_instances: int, n_points: int) -> tuple[int, ...]
 
 
 def _save_atomically(path: Path, **arrays) -> None:
-    """Write to a temporary file beside `path`, then rename: a stopped run never leaves half a cache. The file
-    gets the umask's usual mode (mkstemp's own 0600 would hide a shared cache from other users)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
+    """Write to a temporary file beside `path` (named by process, as common.results.append_rows does, so two runs
+    labelling the same split do not collide), then rename: a stopped run never leaves half a cache. A plain
+    open gives the file the umask's mode (mkstemp's 0600 would hide a shared cache from other users)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o666 & ~umask)
+        with open(tmp, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
