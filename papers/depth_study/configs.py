@@ -82,7 +82,8 @@ def paper() -> ml_collections.ConfigDict:
     c.split_seed = 0  # the same validation images for every run
     c.test_size = 0  # > 0: only the first test images (smoke); 0 = the whole test set
     c.normalization = "per_pixel_mean"  # He: "the per-pixel mean subtracted"; DenseNet: "per_channel"
-    c.augment = True  # pad 4, random crop, horizontal flip
+    c.augment = True  # pad crop_padding pixels, random crop, horizontal flip
+    c.crop_padding = 4  # He et al.: "4 pixels are padded on each side"; 0 = flips only
     # Model (model.py).
     c.width = PAPER_WIDTH  # the first stage's filters (16 / 32 / 64); ResNets and plain nets only
     c.growth_rate = 0  # DenseNets only; 0 = the arch's (a `_k<k>` suffix) or the paper's 12
@@ -255,8 +256,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if named and config.growth_rate and config.growth_rate != int(named[1]):
         raise ConfigError(f"config.arch={config.arch!r} names its growth rate; config.growth_rate="
                           f"{config.growth_rate} contradicts it (set one of them)")
-    for key in ("growth_rate", "weight_decay", "test_size", "warmup_min_depth", "lesion_max_deleted", "split_seed",
-                "lesion_seed"):
+    for key in ("crop_padding", "growth_rate", "weight_decay", "test_size", "warmup_min_depth", "lesion_max_deleted",
+                "split_seed", "lesion_seed"):
         if config[key] < 0:
             raise ConfigError(f"config.{key}={config[key]!r} must be >= 0")
     if not 0.0 <= config.dropout_rate < 1.0 or not 0.0 <= config.momentum < 1.0:

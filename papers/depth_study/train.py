@@ -131,7 +131,7 @@ def training_data(prepared: Prepared, config: ml_collections.ConfigDict, keras_e
     per_pass = D.steps_per_epoch(len(prepared.train), config.batch_size)
     step = keras_epoch * config.steps_per_checkpoint
     batches = D.train_batches(prepared.train, config.batch_size, config.seed, step // per_pass, config.augment,
-                              prepared.standardize)
+                              prepared.standardize, pad=config.crop_padding)
     return batches.skip(step % per_pass)
 
 
