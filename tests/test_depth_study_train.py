@@ -258,6 +258,7 @@ def test_presets_hold_the_papers_recipes():
     assert (he.nesterov, he.weight_decay, he.normalization, he.width, he.valid_size) == (
         False, 1e-4, "per_pixel_mean", 16, 5_000)
     assert (he.warmup_lr, he.warmup_until_train_error, he.warmup_min_depth) == (0.01, 80.0, 110)
+    assert (he.augment, he.crop_padding) == (True, 4)
     he.arch = "resnet110"
     assert train.uses_warmup(he) and not train.uses_warmup(configs.get_config("paper"))
     huang = configs.get_config("paper_densenet")
@@ -301,6 +302,7 @@ def test_variant_names_match_the_papers_tables():
     ("cpu", dict(dropout_rate=0.2), "DenseNet setting"),
     ("cpu_densenet", dict(arch="densenet40_k12", growth_rate=6), "contradicts"),
     ("cpu", dict(batch_size=0), "batch_size=0 must be > 0"),
+    ("cpu", dict(crop_padding=-1), "crop_padding=-1 must be >= 0"),
 ])
 def test_bad_configs_are_one_clear_error(preset, overrides, message):
     config = configs.get_config(preset)
@@ -308,6 +310,24 @@ def test_bad_configs_are_one_clear_error(preset, overrides, message):
         config[key] = value
     with pytest.raises(ConfigError, match=message):
         configs.validate(config)
+
+
+@pytest.mark.parametrize("crop_padding", [0, 1])
+def test_the_configs_crop_padding_reaches_the_training_batches(crop_padding):
+    """Each training image is a crop of its image padded by config.crop_padding pixels, or of its mirror."""
+    rng = np.random.default_rng(0)
+    split = D.Split(rng.integers(0, 256, (16, 6, 6, 1), dtype=np.uint8), np.arange(16, dtype=np.int32))
+    prepared = train.Prepared(split, split, split, D.Standardize.fit("per_pixel_mean", split.images))
+    config = configs.get_config("smoke")
+    config.batch_size, config.steps_per_checkpoint, config.crop_padding = 16, 1, crop_padding
+    images, labels = next(iter(train.training_data(prepared, config, keras_epoch=0)))
+    p = crop_padding
+    padded = np.pad(np.asarray(prepared.standardize(split.images))[labels.numpy()],
+                    [(0, 0), (p, p), (p, p), (0, 0)])
+    for image, source in zip(images.numpy(), padded, strict=True):
+        assert any(np.allclose(image, crop[:, ::-1] if flip else crop, atol=1e-6)
+                   for dy in range(2 * p + 1) for dx in range(2 * p + 1) for flip in (False, True)
+                   for crop in [source[dy:dy + 6, dx:dx + 6]])
 
 
 def test_a_bad_config_stops_the_run_before_it_writes_anything(tmp_path):
