@@ -280,6 +280,9 @@ def test_variant_names_match_the_papers_tables():
 
     assert name("paper") == "ResNet-20" and name("paper", arch="plain56") == "plain-56"
     assert name("cpu", arch="resnet56") == "ResNet-56 (w=8)"
+    assert name("cpu", crop_padding=0) == "ResNet-20 (w=8), flips only"
+    assert name("paper", crop_padding=2) == "ResNet-20, pad-2 crops"
+    assert name("paper", crop_padding=0, augment=False) == "ResNet-20, no augmentation"
     assert name("paper_densenet", arch="densenet_bc100") == "DenseNet-BC-100 (k=12)"
     assert name("paper_densenet", augment=False, dropout_rate=0.2) == "DenseNet-40 (k=12), no augmentation"
     assert name("cpu_densenet") == "DenseNet-40 (k=6)" and name("paper_densenet", arch="densenet100_k24") == \
@@ -367,6 +370,8 @@ def fabricated(results_dir):
                 folder.mkdir(parents=True, exist_ok=True)
                 history.to_csv(folder / f"{kind}-{depth}-w-8_seed{seed}.csv", index=False)
         add("fashion_mnist_depth", "DenseNet-40 (k=6)", "test_error", 5.0 + seed, seed, steps=6000)
+    add("fashion_mnist_depth", "ResNet-20 (w=8), flips only", "test_error", 7.5, steps=6000)  # another recipe
+    history.to_csv(folder / "resnet-20-w-8-flips-only_seed1.csv", index=False)
     for variant, base in (("ResNet-20 (w=8)", 7.0), ("plain-20 (w=8)", 9.0)):
         add("fashion_mnist_lesion", variant, "test_error (intact)", base)
         for block in range(1, 10):
@@ -391,13 +396,16 @@ def test_tables_and_figures_on_fabricated_rows(tmp_path):
     assert row == ("| ResNet-20 (w=8) | 20.0k | 3000, 6000 | 5.95 ± 0.07 (2) | 5.95 ± 0.07 (2) | 3.95 ± 0.07 (2) "
                    "| 8.75 (w=16) | ≤ 8 |")
     order = [line.split(" | ")[0][2:] for line in lines if line.startswith(("| ResNet", "| plain", "| DenseNet"))]
-    assert order[:5] == ["ResNet-20 (w=8)", "ResNet-56 (w=8)", "plain-20 (w=8)", "plain-56 (w=8)",
-                         "DenseNet-40 (k=6)"]
+    assert order[:6] == ["ResNet-20 (w=8)", "ResNet-56 (w=8)", "plain-20 (w=8)", "plain-56 (w=8)",
+                         "ResNet-20 (w=8), flips only", "DenseNet-40 (k=6)"]  # another recipe after the paper's
     assert "| DenseNet-40 (k=6) |  | 6000 | 6.50 ± 0.71 (2) |  |  | 5.24 (k=12) |  |" in lines
     assert "| ResNet-110 |  |  | 6.60 |  |  | 6.43 |  |" in lines
+    assert "| ResNet-20 (w=8), flips only |  | 6000 | 7.50 |  |  | 8.75 (w=16, pad-4 crops) | ≤ 8 |" in lines
     assert "| ResNet-20 (w=8) | 7.00 | 8.00 (8.00 - 8.00) | block 4: 27.00, block 7: 27.00 |" in lines
     assert "| 2 | 11.00 ± 1.00 | 13.00 ± 1.00 |" in lines
     plots = sorted(p.name for p in (tmp_path / "plots").iterdir())
-    assert plots == ["depth_study_fashion_mnist_cpu_degradation.png", "depth_study_fashion_mnist_lesion_cpu.png"]
+    assert plots == ["depth_study_fashion_mnist_cpu_degradation.png",
+                     "depth_study_fashion_mnist_cpu_flips-only_degradation.png",
+                     "depth_study_fashion_mnist_lesion_cpu.png"]  # a degradation figure per augmentation recipe
     assert all((tmp_path / "plots" / p).stat().st_size > 10_000 for p in plots)
     assert tables.FIGURES and set(tables.LAYOUTS) >= {"fashion_mnist_depth", "cifar10_depth", "fashion_mnist_lesion"}

@@ -44,7 +44,7 @@ CHOICES = {
     "normalization": D.STANDARDIZE_KINDS,
 }
 FAMILIES = {"resnet": re.compile(r"(resnet|plain)\d+"), "densenet": re.compile(r"densenet(_bc)?\d+(_k\d+)?")}
-PAPER_WIDTH, PAPER_GROWTH_RATE = 16, 12
+PAPER_WIDTH, PAPER_GROWTH_RATE, PAPER_CROP_PADDING = 16, 12, 4
 
 # The cpu preset's sizes, in one place. Measured on a quiet 2-core machine (`make bench`,
 # results/bench/depth_study.csv): ResNet-20 933 images/s, ResNet-56 366, plain-56 363, DenseNet-40 (k = 6) 98, so
@@ -83,7 +83,7 @@ def paper() -> ml_collections.ConfigDict:
     c.test_size = 0  # > 0: only the first test images (smoke); 0 = the whole test set
     c.normalization = "per_pixel_mean"  # He: "the per-pixel mean subtracted"; DenseNet: "per_channel"
     c.augment = True  # pad crop_padding pixels, random crop, horizontal flip
-    c.crop_padding = 4  # He et al.: "4 pixels are padded on each side"; 0 = flips only
+    c.crop_padding = PAPER_CROP_PADDING  # He et al.: "4 pixels are padded on each side"; 0 = flips only
     # Model (model.py).
     c.width = PAPER_WIDTH  # the first stage's filters (16 / 32 / 64); ResNets and plain nets only
     c.growth_rate = 0  # DenseNets only; 0 = the arch's (a `_k<k>` suffix) or the paper's 12

@@ -35,12 +35,14 @@ PAPER = "depth_study"
 PAPER_RESULTS = Path(__file__).resolve().parent / "paper_results.csv"
 # train.variant_name: "ResNet-20", "plain-56 (w=8)", "DenseNet-40 (k=6)", "DenseNet-BC-100 (k=12), no augmentation"
 VARIANT = re.compile(r"^(?P<kind>ResNet|plain|DenseNet-BC|DenseNet)-(?P<depth>\d+)"
-                     r"(?: \((?P<size>[wk])=(?P<value>\d+)\))?(?P<noaug>, no augmentation)?$")
+                     r"(?: \((?P<size>[wk])=(?P<value>\d+)\))?"
+                     r"(?:(?P<noaug>, no augmentation)|, (?P<crops>flips only|pad-\d+ crops))?$")
 KIND_ORDER = {"ResNet": 0, "plain": 1, "DenseNet": 2, "DenseNet-BC": 3}
 PAPER_SIZE = {"w": 16, "k": 12}  # the papers' ResNet width and DenseNet growth rate
 SINGLE = re.compile(r"^test_error \(block (?P<block>\d+) deleted(?P<down>, downsampling)?\)$")
 RANDOM = re.compile(r"^test_error(?P<std> std)? \((?P<k>\d+) random blocks? deleted\)$")
 HISTORY = re.compile(r"^(?P<kind>resnet|plain|densenet-bc|densenet)-(?P<depth>\d+)(?P<rest>.*)_seed(?P<seed>\d+)$")
+AUGMENTATION = re.compile(r"-(?P<recipe>no-augmentation|flips-only|pad-\d+-crops)$")  # in a history's file name
 
 
 def paper_references() -> pd.DataFrame:
@@ -66,11 +68,11 @@ def paper_variant(match: re.Match) -> tuple[str, str]:
     """The paper's name of the net that `match` (VARIANT) names, and a note when ours is narrower or wider."""
     kind, depth, size, value = match["kind"], match["depth"], match["size"], match["value"]
     noaug = match["noaug"] or ""
-    if kind in ("ResNet", "plain"):
-        name = f"{kind}-{depth}{noaug}"
-        return name, f" (w={PAPER_SIZE['w']})" if size == "w" and int(value) != PAPER_SIZE["w"] else ""
-    name = f"{kind}-{depth} (k={PAPER_SIZE['k']}){noaug}"
-    return name, f" (k={PAPER_SIZE['k']})" if size == "k" and int(value) != PAPER_SIZE["k"] else ""
+    letter = "w" if kind in ("ResNet", "plain") else "k"
+    name = f"{kind}-{depth}{noaug}" if letter == "w" else f"{kind}-{depth} (k={PAPER_SIZE['k']}){noaug}"
+    notes = [f"{letter}={PAPER_SIZE[letter]}"] if size == letter and int(value) != PAPER_SIZE[letter] else []
+    notes += ["pad-4 crops"] if match["crops"] else []
+    return name, f" ({', '.join(notes)})" if notes else ""
 
 
 def depth_table(block: pd.DataFrame, refs: pd.DataFrame) -> str:
@@ -79,8 +81,8 @@ def depth_table(block: pd.DataFrame, refs: pd.DataFrame) -> str:
     cifar = papers[(papers["experiment"] == "cifar10_depth") & (papers["kind"] == "paper")]
     targets = refs[refs["kind"] == "target"] if "kind" in refs else refs.iloc[0:0]
     variants = [(v, m) for v in dict.fromkeys(block["variant"]) if (m := VARIANT.match(v))]
-    variants.sort(key=lambda vm: (vm[1]["kind"].startswith("DenseNet"), bool(vm[1]["noaug"]), KIND_ORDER[vm[1]["kind"]],
-                                  int(vm[1]["depth"]), int(vm[1]["value"] or 0)))
+    variants.sort(key=lambda vm: (vm[1]["kind"].startswith("DenseNet"), bool(vm[1]["noaug"]), vm[1]["crops"] or "",
+                                  KIND_ORDER[vm[1]["kind"]], int(vm[1]["depth"]), int(vm[1]["value"] or 0)))
     header = ["network", "params", "steps", "test error % (ours)", "validation error %", "final training error %",
               "CIFAR-10 test error % (paper)", "test error % (target)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -147,47 +149,63 @@ def _label(kind: str, depth: str) -> str:
     return f"{NAMES[kind]}-{depth}"
 
 
+def _recipe_label(recipe: str) -> str:
+    """A history file's augmentation as train.variant_name writes it: "pad-2-crops" -> "pad-2 crops"."""
+    return re.sub(r"-(?!\d)", " ", recipe)
+
+
 def degradation_figures(rows: pd.DataFrame, results_dir: Path) -> list[Path]:
-    """He et al.'s Fig. 6 per study folder of histories (module docstring)."""
+    """He et al.'s Fig. 6 per study folder of histories and augmentation recipe (module docstring)."""
     del rows
     written = []
     for folder in sorted(p for p in (Path(results_dir) / "histories" / PAPER).glob("*") if p.is_dir()):
-        curves: dict[str, dict[int, list[pd.DataFrame]]] = {}  # panel -> depth -> histories of the seeds
+        # recipe -> panel -> (depth, label) -> histories of the seeds
+        curves: dict[str, dict[str, dict[tuple[int, str], list[pd.DataFrame]]]] = {}
         for path in sorted(folder.glob("*.csv")):
             match = HISTORY.match(path.stem)
             if not match:
                 continue
-            panel = {"resnet": "ResNet", "plain": "plain"}.get(match["kind"], "DenseNet")
             history = pd.read_csv(path)
             if "step" not in history or "error" not in history or "val_error" not in history:
                 continue
-            rest = re.sub(r"-([wk])-(\d+)", r" (\1=\2)", match["rest"]).replace("-no-augmentation", ", no augmentation")
-            key = (int(match["depth"]), _label(match["kind"], match["depth"]) + rest)
-            curves.setdefault(panel, {}).setdefault(key, []).append(history)
-        panels = [p for p in ("plain", "ResNet", "DenseNet") if p in curves]
-        if not panels:
-            continue
-        fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4), squeeze=False, sharey=True)
-        finals = []
-        for ax, panel in zip(axes[0], panels, strict=True):
-            colours = plt.cm.viridis_r([0.15 + 0.7 * i / max(1, len(curves[panel]) - 1)
-                                        for i in range(len(curves[panel]))])
-            for colour, ((_, label), histories) in zip(colours, sorted(curves[panel].items()), strict=True):
-                mean = pd.concat(histories).groupby("step")[["error", "val_error"]].mean().reset_index()
-                seeds = f" ({len(histories)} seeds)" if len(histories) > 1 else ""
-                ax.plot(mean["step"], mean["error"], "--", lw=1, color=colour)
-                ax.plot(mean["step"], mean["val_error"], "-", lw=2.2, color=colour, label=f"{label}{seeds}")
-                finals += [mean["error"].iloc[-1], mean["val_error"].iloc[-1]]
-            ax.set_title({"plain": "plain nets", "ResNet": "ResNets", "DenseNet": "DenseNets"}[panel])
-            ax.set_xlabel("iterations")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8, title="bold: validation, dashed: training", title_fontsize=7)
-        axes[0][0].set_ylabel("error (%)")
-        axes[0][0].set_ylim(0, min(100.0, 3.0 * max(finals)))
-        fig.suptitle(f"{PAPER}: {folder.name} - training error (dashed) and validation error (bold), mean over seeds")
-        fig.tight_layout()
-        written.append(save_figure(fig, results_dir, f"{PAPER}_{folder.name}_degradation"))
+            augmentation = AUGMENTATION.search(match["rest"])
+            recipe = augmentation["recipe"] if augmentation else ""
+            size = match["rest"][:augmentation.start()] if augmentation else match["rest"]
+            label = _label(match["kind"], match["depth"]) + re.sub(r"-([wk])-(\d+)", r" (\1=\2)", size)
+            label += ", " + _recipe_label(recipe) if recipe else ""
+            panel = {"resnet": "ResNet", "plain": "plain"}.get(match["kind"], "DenseNet")
+            panels = curves.setdefault(recipe, {})
+            panels.setdefault(panel, {}).setdefault((int(match["depth"]), label), []).append(history)
+        for recipe, by_panel in sorted(curves.items()):
+            name = f"{PAPER}_{folder.name}{'_' + recipe if recipe else ''}_degradation"
+            title = f"{folder.name}, {_recipe_label(recipe)}" if recipe else folder.name
+            written.append(_degradation_figure(by_panel, results_dir, name, title))
     return written
+
+
+def _degradation_figure(curves: dict, results_dir: Path, name: str, title: str) -> Path:
+    """One Fig. 6: a panel per family (plain, ResNet, DenseNet), a colour per depth."""
+    panels = [p for p in ("plain", "ResNet", "DenseNet") if p in curves]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4), squeeze=False, sharey=True)
+    finals = []
+    for ax, panel in zip(axes[0], panels, strict=True):
+        colours = plt.cm.viridis_r([0.15 + 0.7 * i / max(1, len(curves[panel]) - 1)
+                                    for i in range(len(curves[panel]))])
+        for colour, ((_, label), histories) in zip(colours, sorted(curves[panel].items()), strict=True):
+            mean = pd.concat(histories).groupby("step")[["error", "val_error"]].mean().reset_index()
+            seeds = f" ({len(histories)} seeds)" if len(histories) > 1 else ""
+            ax.plot(mean["step"], mean["error"], "--", lw=1, color=colour)
+            ax.plot(mean["step"], mean["val_error"], "-", lw=2.2, color=colour, label=f"{label}{seeds}")
+            finals += [mean["error"].iloc[-1], mean["val_error"].iloc[-1]]
+        ax.set_title({"plain": "plain nets", "ResNet": "ResNets", "DenseNet": "DenseNets"}[panel])
+        ax.set_xlabel("iterations")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, title="bold: validation, dashed: training", title_fontsize=7)
+    axes[0][0].set_ylabel("error (%)")
+    axes[0][0].set_ylim(0, min(100.0, 3.0 * max(finals)))
+    fig.suptitle(f"{PAPER}: {title} - training error (dashed) and validation error (bold), mean over seeds")
+    fig.tight_layout()
+    return save_figure(fig, results_dir, name)
 
 
 def lesion_figures(rows: pd.DataFrame, results_dir: Path) -> list[Path]:

@@ -57,7 +57,9 @@ IGNORED_KEYS = ("verbose", "results_dir", "workdir", "data_dir", "eval_batch_siz
 # --- names -------------------------------------------------------------------------------------------------
 
 def variant_name(config: ml_collections.ConfigDict) -> str:
-    """The net as the papers' tables name it: "ResNet-20", "plain-56 (w=8)", "DenseNet-BC-100 (k=12)"."""
+    """The net as the papers' tables name it: "ResNet-20", "plain-56 (w=8)", "DenseNet-BC-100 (k=12)", with the
+    augmentation when it is not the papers' pad-4 crops and flips: ", no augmentation", ", flips only",
+    ", pad-2 crops"."""
     depth = configs.depth(config.arch)
     if configs.family(config.arch) == "resnet":
         name = f"{'ResNet' if config.arch.startswith('resnet') else 'plain'}-{depth}"
@@ -65,7 +67,11 @@ def variant_name(config: ml_collections.ConfigDict) -> str:
     else:
         bc = "-BC" if config.arch.startswith("densenet_bc") else ""
         name = f"DenseNet{bc}-{depth} (k={configs.growth_rate(config)})"
-    return name if config.augment else f"{name}, no augmentation"
+    if not config.augment:
+        return f"{name}, no augmentation"
+    if config.crop_padding != configs.PAPER_CROP_PADDING:
+        return f"{name}, " + (f"pad-{config.crop_padding} crops" if config.crop_padding else "flips only")
+    return name
 
 
 def experiment_name(config: ml_collections.ConfigDict) -> str:
