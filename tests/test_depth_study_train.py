@@ -61,10 +61,10 @@ def test_smoke_trains_tests_and_writes_rows_once(study):
     root, trained = study
     result = trained["resnet14"]
     rows = read_rows(root)
-    mine = rows[rows["variant"] == "ResNet-14 (w=4)"]
+    mine = rows[rows["variant"] == "ResNet-14 (w=4), flips only"]
     assert sorted(mine["metric"]) == ["params", "test_error", "train_error", "valid_error"]
     assert set(rows["experiment"]) == {"fashion_mnist_depth"} and set(rows["preset"]) == {"smoke"}
-    assert set(rows["variant"]) == {"ResNet-14 (w=4)", "plain-14 (w=4)"}
+    assert set(rows["variant"]) == {"ResNet-14 (w=4), flips only", "plain-14 (w=4), flips only"}
     assert set(mine["steps"]) == {8} and set(mine["seed"]) == {1}
     values = dict(zip(mine["metric"], mine["value"], strict=True))
     for metric in ("test_error", "valid_error", "train_error"):
@@ -74,7 +74,7 @@ def test_smoke_trains_tests_and_writes_rows_once(study):
     model = keras.saving.load_model(workdir / train.MODEL_FILE)
     assert values["params"] == M.count_params(model) == M.resnet_param_count(14, 4, 10, 1)
     history = pd.read_csv(root / "results" / "histories" / "depth_study" / "fashion_mnist_smoke"
-                          / "resnet-14-w-4_seed1.csv")
+                          / "resnet-14-w-4-flips-only_seed1.csv")
     assert list(history["step"]) == [4, 8]
     assert {"error", "val_error", "loss", "val_loss", "learning_rate"} <= set(history.columns)
     assert values["valid_error"] == pytest.approx(history["val_error"].min(), abs=0.01)
@@ -93,9 +93,9 @@ def test_lesion_end_to_end_on_the_trained_nets(study):
     result = lesion.run(config)
     rows = read_rows(root)
     rows = rows[rows["experiment"] == "fashion_mnist_lesion"]
-    assert set(rows["variant"]) == {"ResNet-14 (w=4)", "plain-14 (w=4)"}
+    assert set(rows["variant"]) == {"ResNet-14 (w=4), flips only", "plain-14 (w=4), flips only"}
     assert result["downsampling_blocks"] == [3, 5]
-    for name, variant in (("resnet", "ResNet-14 (w=4)"), ("plain", "plain-14 (w=4)")):
+    for name, variant in (("resnet", "ResNet-14 (w=4), flips only"), ("plain", "plain-14 (w=4), flips only")):
         net = rows[rows["variant"] == variant].set_index("metric")["value"]
         assert net["test_error (intact)"] == pytest.approx(trained[f"{name}14"]["metrics"]["test_error"], abs=0.01)
         assert [m for m in net.index if m.startswith("test_error (block")] == [
@@ -168,7 +168,7 @@ def test_densenet_smoke_trains_with_its_own_recipe(tmp_path, monkeypatch):
     assert (config.nesterov, config.normalization, config.arch) == (True, "per_channel", "densenet_bc10")
     result = train.run(config)
     rows = read_rows(tmp_path)
-    assert set(rows["variant"]) == {"DenseNet-BC-10 (k=4)"} and set(rows["preset"]) == {"smoke"}
+    assert set(rows["variant"]) == {"DenseNet-BC-10 (k=4), flips only"} and set(rows["preset"]) == {"smoke"}
     assert 0.0 <= result["metrics"]["test_error"] <= 100.0
     assert (tmp_path / "runs" / "depth_study" / "smoke" / "densenet_bc10" / "seed1" / train.RESULT_FILE).exists()
 
@@ -268,6 +268,7 @@ def test_presets_hold_the_papers_recipes():
     cpu, cpu_dn = configs.get_config("cpu"), configs.get_config("cpu_densenet")
     assert (cpu.dataset, cpu.source, cpu.width, cpu.train_steps) == ("fashion_mnist", "idx", 8, 6_000)
     assert (cpu_dn.growth_rate, cpu_dn.batch_size, cpu_dn.train_steps) == (6, 64, 12_000)
+    assert cpu.augment and cpu.crop_padding == cpu_dn.crop_padding == 0  # flips only (CPU_SIZING)
     assert cpu.train_steps // cpu.steps_per_checkpoint >= 20  # points per degradation curve
 
 
@@ -279,14 +280,14 @@ def test_variant_names_match_the_papers_tables():
         return train.variant_name(config)
 
     assert name("paper") == "ResNet-20" and name("paper", arch="plain56") == "plain-56"
-    assert name("cpu", arch="resnet56") == "ResNet-56 (w=8)"
-    assert name("cpu", crop_padding=0) == "ResNet-20 (w=8), flips only"
+    assert name("cpu", arch="resnet56") == "ResNet-56 (w=8), flips only"
+    assert name("cpu") == "ResNet-20 (w=8), flips only" and name("cpu", crop_padding=4) == "ResNet-20 (w=8)"
     assert name("paper", crop_padding=2) == "ResNet-20, pad-2 crops"
     assert name("paper", crop_padding=0, augment=False) == "ResNet-20, no augmentation"
     assert name("paper_densenet", arch="densenet_bc100") == "DenseNet-BC-100 (k=12)"
     assert name("paper_densenet", augment=False, dropout_rate=0.2) == "DenseNet-40 (k=12), no augmentation"
-    assert name("cpu_densenet") == "DenseNet-40 (k=6)" and name("paper_densenet", arch="densenet100_k24") == \
-        "DenseNet-100 (k=24)"
+    assert name("cpu_densenet") == "DenseNet-40 (k=6), flips only"
+    assert name("paper_densenet", arch="densenet100_k24") == "DenseNet-100 (k=24)"
     refs = pd.read_csv(train.PAPER_RESULTS)
     assert all(tables.VARIANT.match(v) for v in refs["variant"])
     assert train.paper_values()[("cifar10_depth", "ResNet-110", "test_error")] == "6.43"
