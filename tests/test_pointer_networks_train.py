@@ -3,6 +3,7 @@ re-evaluates a trained model at another n, the solver baselines write sane rows,
 
 import json
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -201,3 +202,20 @@ def test_report_lays_out_table2_by_test_n_with_solver_columns_and_table1_fail():
                                           ("LSTM n=10 -> 10", "area_coverage", np.nan, np.nan, 0)])
     row = tables.table1_convex_hull(hull, refs[refs["experiment"] == "table1_convex_hull"]).splitlines()[2]
     assert row.startswith("| LSTM | 10 | 10 | 0.300 | 0.299 | FAIL | FAIL |")
+
+
+def test_lr_drops_at_its_boundary_and_a_resumed_model_keeps_the_schedule(tmp_path, data_dir):
+    config = smoke_config(tmp_path, data_dir, train_steps=10, lr_boundaries=(0.6,))
+    model = train.build_model(config)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    for optimizer in (model.optimizer, keras.saving.load_model(path).optimizer):
+        rates = []
+        for step in (0, 5, 6):  # the update with 0-based index 6 is the first after 6 of 10 steps
+            optimizer.iterations.assign(step)
+            rates.append(float(optimizer.learning_rate))
+        assert rates == pytest.approx([config.learning_rate, config.learning_rate, config.learning_rate / 10])
+    assert train.learning_rate(smoke_config(tmp_path, data_dir)) == config.learning_rate  # the paper's: constant
+    for bad in [(0.8, 0.5), (1.0,), (0.0,)]:
+        with pytest.raises(ConfigError, match="increasing fractions of train_steps"):
+            configs.validate(smoke_config(tmp_path, data_dir, lr_boundaries=bad))

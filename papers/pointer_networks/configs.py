@@ -46,6 +46,7 @@ def paper() -> ml_collections.ConfigDict:
     # Training: the whole-sequence negative log-likelihood, SGD, global gradient-norm clipping.
     c.optimizer = "sgd"
     c.learning_rate = 1.0
+    c.lr_boundaries = ()  # fractions of train_steps at which the lr is divided by 10; the paper's lr is constant
     c.batch_size = 128
     c.clip_norm = 2.0  # keras global_clipnorm: the norm of all gradients together, as "L2 gradient clipping"
     c.train_steps = 100_000
@@ -115,6 +116,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if config.embedding_dim < 0 or config.clip_norm < 0 or config.data_seed < 0:
         raise ConfigError("config.embedding_dim, config.clip_norm and config.data_seed must be >= 0 "
                           "(embedding_dim 0 = units, clip_norm 0 = no clipping)")
+    boundaries = tuple(config.lr_boundaries)
+    if any(not 0.0 < b < 1.0 for b in boundaries) or list(boundaries) != sorted(set(boundaries)):
+        raise ConfigError(f"config.lr_boundaries={boundaries} must be increasing fractions of train_steps in (0, 1), "
+                          f"e.g. '(0.8,)' to divide the lr by 10 for the last fifth of training")
     if config.n_min < 3 or config.n_test < 3:
         raise ConfigError(f"config.n_min={config.n_min} and config.n_test={config.n_test} must be >= 3: a hull, a "
                           f"triangulation and a tour need at least 3 points")

@@ -196,12 +196,31 @@ def build_model(config: ml_collections.ConfigDict) -> keras.Model:
         model = AttentionLSTM(n_max=config.n_max, **size)
     model.build()
     clip = dict(global_clipnorm=config.clip_norm) if config.clip_norm else {}
-    if config.optimizer == "sgd":
-        optimizer = keras.optimizers.SGD(config.learning_rate, **clip)
-    else:
-        optimizer = keras.optimizers.Adam(config.learning_rate, **clip)
+    optimizer_class = keras.optimizers.SGD if config.optimizer == "sgd" else keras.optimizers.Adam
+    optimizer = optimizer_class(learning_rate(config), **clip)
     model.compile(optimizer, SequenceNLL())
     return model
+
+
+def learning_rate(config: ml_collections.ConfigDict):
+    """The paper's constant lr, or, with config.lr_boundaries, one divided by 10 at each boundary (a fraction
+    of train_steps). A Keras schedule of the optimiser's step count, saved with it, so a resumed run keeps it."""
+    if not config.lr_boundaries:
+        return config.learning_rate
+    drops = lr_drop_steps(config)
+    values = [config.learning_rate / 10 ** i for i in range(len(drops) + 1)]
+    # Keras's schedule moves on when iterations > boundary: the update with 0-based index `drop` is the first
+    # at the lower lr, after `drop` updates at the higher one.
+    return keras.optimizers.schedules.PiecewiseConstantDecay([d - 1 for d in drops], values)
+
+
+def lr_drops(config: ml_collections.ConfigDict) -> str:
+    steps = lr_drop_steps(config)
+    return f" / 10 at steps {steps}" if steps else ""
+
+
+def lr_drop_steps(config: ml_collections.ConfigDict) -> list[int]:
+    return [round(f * config.train_steps) for f in config.lr_boundaries]
 
 
 # --- evaluation --------------------------------------------------------------------------------------------
@@ -292,8 +311,8 @@ def run(config: ml_collections.ConfigDict) -> dict:
     total_steps = checkpoints * config.steps_per_checkpoint
     passes = total_steps * config.batch_size / config.train_instances
     print(f"{variant_name(config)} on {config.task}: {config.train_instances:,} training instances, "
-          f"{total_steps:,} steps of {config.batch_size} ({passes:.2f} passes), checkpoint every "
-          f"{config.steps_per_checkpoint}.", flush=True)
+          f"{total_steps:,} steps of {config.batch_size} ({passes:.2f} passes), lr {config.learning_rate:g}"
+          f"{lr_drops(config)}, checkpoint every {config.steps_per_checkpoint}.", flush=True)
 
     fitted = training.fit(
         build_model=lambda: build_model(config),
