@@ -173,11 +173,13 @@ def test_cpu_preset_overrides_to_n10():
     config = configs.get_config("cpu")
     assert (config.n_min, config.n_max, config.n_test, config.units, config.batch_size) == (5, 5, 5, 256, 128)
     assert (config.optimizer, config.learning_rate, config.clip_norm, config.init_scale) == ("sgd", 1.0, 2.0, 0.08)
+    assert tuple(config.lr_boundaries) == (0.8,)  # our deviation; the paper preset's lr is constant
     config.n_min = config.n_max = config.n_test = 10
     configs.validate(config)
     assert train.variant_name(config) == "Ptr-Net n=10 -> 10"
     paper = configs.get_config("paper")
     assert (paper.train_instances, paper.units, paper.n_min, paper.n_max) == (1_000_000, 512, 5, 50)
+    assert not paper.lr_boundaries
     configs.validate(paper)
 
 
@@ -215,7 +217,7 @@ def test_lr_drops_at_its_boundary_and_a_resumed_model_keeps_the_schedule(tmp_pat
             optimizer.iterations.assign(step)
             rates.append(float(optimizer.learning_rate))
         assert rates == pytest.approx([config.learning_rate, config.learning_rate, config.learning_rate / 10])
-    assert train.learning_rate(smoke_config(tmp_path, data_dir)) == config.learning_rate  # the paper's: constant
+    assert train.learning_rate(smoke_config(tmp_path, data_dir, lr_boundaries=())) == config.learning_rate  # constant
     for bad in [(0.8, 0.5), (1.0,), (0.0,)]:
         with pytest.raises(ConfigError, match="increasing fractions of train_steps"):
             configs.validate(smoke_config(tmp_path, data_dir, lr_boundaries=bad))
