@@ -51,6 +51,20 @@ def check_choices(config: ml_collections.ConfigDict, choices: Mapping[str, tuple
             )
 
 
+def check_lr_boundaries(config: ml_collections.ConfigDict) -> None:
+    """Raises ConfigError unless config.lr_boundaries are increasing fractions of train_steps in (0, 1)."""
+    boundaries = tuple(config.lr_boundaries)
+    if any(not 0.0 < b < 1.0 for b in boundaries) or list(boundaries) != sorted(set(boundaries)):
+        raise ConfigError(f"config.lr_boundaries={boundaries} must be increasing fractions of train_steps in (0, 1), "
+                          f"e.g. (0.5, 0.75), or (0.8,) to divide the lr by 10 for the last fifth of training")
+
+
+def step_boundaries(train_steps: int, fractions) -> list[int]:
+    """The steps at which a step schedule drops the lr: round(fraction x train_steps) (He et al.: 32,000 and
+    48,000 of 64,000)."""
+    return [round(f * train_steps) for f in fractions]
+
+
 def check_positive(config: ml_collections.ConfigDict, keys: tuple[str, ...]) -> None:
     """Raises ConfigError if any of the numeric fields `keys` is not > 0."""
     for key in keys:

@@ -12,7 +12,7 @@ import tensorflow as tf
 from test_depth_study_data import write_idx
 
 from common import report, results, training
-from common.config import ConfigError
+from common.config import ConfigError, step_boundaries
 from papers.depth_study import configs, lesion, schedule, tables, train
 from papers.depth_study import data as D
 from papers.depth_study import model as M
@@ -187,11 +187,11 @@ def test_nan_loss_gives_no_result_row(tmp_path):
 
 
 def test_he_et_al_step_schedule():
-    boundaries = schedule.step_boundaries(64_000, (0.5, 0.75))
+    boundaries = step_boundaries(64_000, (0.5, 0.75))
     assert boundaries == [32_000, 48_000]
     lrs = [schedule.step_learning_rate(s, 0.1, boundaries) for s in (0, 31_999, 32_000, 47_999, 48_000, 63_999)]
     assert lrs == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
-    assert schedule.step_boundaries(configs.get_config("paper_densenet").train_steps, (0.5, 0.75)) == [
+    assert step_boundaries(configs.get_config("paper_densenet").train_steps, (0.5, 0.75)) == [
         150 * 703, 225 * 703]  # DenseNet: epochs 150 and 225 of 300
 
 

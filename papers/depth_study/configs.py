@@ -34,7 +34,7 @@ import re
 
 import ml_collections
 
-from common.config import ConfigError, check_choices, check_positive, preset_config
+from common.config import ConfigError, check_choices, check_lr_boundaries, check_positive, preset_config
 from papers.depth_study import data as D
 from papers.depth_study.model import densenet_layers_per_block, resnet_blocks_per_stage
 
@@ -273,10 +273,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
                           f"in [0, 1)")
     if arch_family == "resnet" and config.dropout_rate:
         raise ConfigError("config.dropout_rate is a DenseNet setting; He et al.'s networks use no dropout")
-    boundaries = tuple(config.lr_boundaries)
-    if any(not 0.0 < b < 1.0 for b in boundaries) or list(boundaries) != sorted(boundaries):
-        raise ConfigError(f"config.lr_boundaries={boundaries} must be increasing fractions of train_steps in (0, 1), "
-                          f"e.g. (0.5, 0.75)")
+    check_lr_boundaries(config)
     if config.train_steps % config.steps_per_checkpoint:
         raise ConfigError(f"config.train_steps={config.train_steps} must be a multiple of "
                           f"config.steps_per_checkpoint={config.steps_per_checkpoint} (one checkpoint ends training)")

@@ -35,11 +35,6 @@ class ErrorRate(keras.metrics.SparseCategoricalAccuracy):
         return 100.0 * (1.0 - super().result())
 
 
-def step_boundaries(train_steps: int, fractions) -> list[int]:
-    """The steps at which the lr drops: round(fraction x train_steps) (32,000 and 48,000 of He's 64,000)."""
-    return [round(f * train_steps) for f in fractions]
-
-
 def step_learning_rate(step: int, base: float, boundaries) -> float:
     """base x 0.1^(number of boundaries <= step): the lr of the update with 0-based index `step`."""
     return base / 10 ** sum(step >= b for b in boundaries)

@@ -40,7 +40,7 @@ import tensorflow as tf
 
 from common import results, training
 from common.cli import run_with_config
-from common.config import ConfigError, claim_workdir
+from common.config import ConfigError, claim_workdir, step_boundaries
 from papers.depth_study import configs, schedule
 from papers.depth_study import data as D
 from papers.depth_study import model as M
@@ -201,7 +201,7 @@ def run(config: ml_collections.ConfigDict) -> dict:
     strategy = training.make_strategy(config.distribute)
     prepared = prepare_data(config)
     checkpoints = config.train_steps // config.steps_per_checkpoint
-    boundaries = schedule.step_boundaries(config.train_steps, config.lr_boundaries)
+    boundaries = step_boundaries(config.train_steps, config.lr_boundaries)
     warmup = uses_warmup(config)
     passes = config.train_steps * config.batch_size / len(prepared.train)
     print(f"{variant_name(config)} on {config.dataset} ({len(prepared.train):,} train / {len(prepared.valid):,} valid"

@@ -14,7 +14,7 @@ the lr by 10 for the last fifth of them (a deviation, measured in the README).
 
 import ml_collections
 
-from common.config import ConfigError, check_choices, check_positive, preset_config
+from common.config import ConfigError, check_choices, check_lr_boundaries, check_positive, preset_config
 from papers.pointer_networks.solvers import MAX_HELD_KARP_CITIES
 
 CHOICES = {
@@ -122,10 +122,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if config.embedding_dim < 0 or config.clip_norm < 0 or config.data_seed < 0:
         raise ConfigError("config.embedding_dim, config.clip_norm and config.data_seed must be >= 0 "
                           "(embedding_dim 0 = units, clip_norm 0 = no clipping)")
-    boundaries = tuple(config.lr_boundaries)
-    if any(not 0.0 < b < 1.0 for b in boundaries) or list(boundaries) != sorted(set(boundaries)):
-        raise ConfigError(f"config.lr_boundaries={boundaries} must be increasing fractions of train_steps in (0, 1), "
-                          f"e.g. '(0.8,)' to divide the lr by 10 for the last fifth of training")
+    check_lr_boundaries(config)
     if config.n_min < 3 or config.n_test < 3:
         raise ConfigError(f"config.n_min={config.n_min} and config.n_test={config.n_test} must be >= 3: a hull, a "
                           f"triangulation and a tour need at least 3 points")

@@ -43,7 +43,7 @@ import tensorflow as tf
 
 from common import results, training
 from common.cli import run_with_config
-from common.config import ConfigError, claim_workdir
+from common.config import ConfigError, claim_workdir, step_boundaries
 from papers.pointer_networks import configs, data, decoding, geometry, metrics
 from papers.pointer_networks.model import AttentionLSTM, PointerNet, Seq2SeqLSTM, SequenceNLL, with_eos
 
@@ -207,20 +207,11 @@ def learning_rate(config: ml_collections.ConfigDict):
     of train_steps). A Keras schedule of the optimiser's step count, saved with it, so a resumed run keeps it."""
     if not config.lr_boundaries:
         return config.learning_rate
-    drops = lr_drop_steps(config)
+    drops = step_boundaries(config.train_steps, config.lr_boundaries)
     values = [config.learning_rate / 10 ** i for i in range(len(drops) + 1)]
     # Keras's schedule moves on when iterations > boundary: the update with 0-based index `drop` is the first
     # at the lower lr, after `drop` updates at the higher one.
     return keras.optimizers.schedules.PiecewiseConstantDecay([d - 1 for d in drops], values)
-
-
-def lr_drops(config: ml_collections.ConfigDict) -> str:
-    steps = lr_drop_steps(config)
-    return f" / 10 at steps {steps}" if steps else ""
-
-
-def lr_drop_steps(config: ml_collections.ConfigDict) -> list[int]:
-    return [round(f * config.train_steps) for f in config.lr_boundaries]
 
 
 # --- evaluation --------------------------------------------------------------------------------------------
@@ -310,9 +301,10 @@ def run(config: ml_collections.ConfigDict) -> dict:
     checkpoints = math.ceil(config.train_steps / config.steps_per_checkpoint)
     total_steps = checkpoints * config.steps_per_checkpoint
     passes = total_steps * config.batch_size / config.train_instances
+    drops = step_boundaries(config.train_steps, config.lr_boundaries)
     print(f"{variant_name(config)} on {config.task}: {config.train_instances:,} training instances, "
           f"{total_steps:,} steps of {config.batch_size} ({passes:.2f} passes), lr {config.learning_rate:g}"
-          f"{lr_drops(config)}, checkpoint every {config.steps_per_checkpoint}.", flush=True)
+          f"{f' / 10 at steps {drops}' if drops else ''}, checkpoint every {config.steps_per_checkpoint}.", flush=True)
 
     fitted = training.fit(
         build_model=lambda: build_model(config),
