@@ -56,7 +56,7 @@ def library_versions() -> str:
 
     return (
         f"python={platform.python_version()} tensorflow={tf.__version__} keras={keras.__version__} "
-        f"numpy={numpy.__version__}"
+        f"numpy={numpy.__version__} onednn={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}"
     )
 
 

@@ -75,6 +75,16 @@ def test_concurrent_writers_lose_no_row(tmp_path):
     assert list(frame.columns) == list(results.FIELDS)
 
 
+def test_a_row_records_whether_onednn_kernels_were_asked_for(tmp_path, monkeypatch):
+    """They change the kernels (and the last digits) of a CPU run: the row says which ran."""
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    results.append_rows("demo", [{"metric": "m", "value": 1}], tmp_path)
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS")
+    results.append_rows("demo", [{"metric": "m", "value": 2}], tmp_path)
+    versions = pd.read_csv(tmp_path / "demo.csv")["versions"].tolist()
+    assert [v.split()[-1] for v in versions] == ["onednn=1", "onednn=unset"]
+
+
 def test_unknown_result_field_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown result fields"):
         results.append_rows("demo", [{"metric": "m", "value": 1, "colour": "red"}], tmp_path)
