@@ -204,6 +204,12 @@ def test_report_lays_out_table2_by_test_n_with_solver_columns_and_table1_fail():
                                           ("LSTM n=10 -> 10", "area_coverage", np.nan, np.nan, 0)])
     row = tables.table1_convex_hull(hull, refs[refs["experiment"] == "table1_convex_hull"]).splitlines()[2]
     assert row.startswith("| LSTM | 10 | 10 | 0.300 | 0.299 | FAIL | FAIL |")
+    mixed = summary("table1_convex_hull", [(v, "accuracy", 0.9, np.nan, 1) for v in (
+        "Ptr-Net n=10 -> 10", "Ptr-Net n=5 -> 5", "+Attention n=5 -> 5", "Ptr-Net n=5-50 -> 5", "LSTM n=5 -> 5")])
+    lines = tables.table1_convex_hull(mixed, refs[refs["experiment"] == "table1_convex_hull"]).splitlines()[2:]
+    assert [line.split(" | ")[:3] for line in lines] == [  # by test n, then the paper's order of methods
+        ["| LSTM", "5", "5"], ["| +Attention", "5", "5"], ["| Ptr-Net", "5", "5"], ["| Ptr-Net", "5-50", "5"],
+        ["| Ptr-Net", "10", "10"]]
 
 
 def test_lr_drops_at_its_boundary_and_a_resumed_model_keeps_the_schedule(tmp_path, data_dir):

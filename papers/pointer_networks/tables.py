@@ -15,6 +15,7 @@ MODEL_VARIANT = re.compile(  # train.variant_name: "Ptr-Net n=5-50 -> 10", "Ptr-
     r"^(?P<method>.+?) n=(?P<train>\d+(?:-\d+)?)(?: \((?P<tours>A\d) tours\))? -> (?P<test>\d+)$")
 SOLVER_VARIANT = re.compile(r"^(?P<solver>Optimal|A1|A2|A3) n=(?P<test>\d+)$")
 SOLVERS = ("Optimal", "A1", "A2", "A3")
+METHODS = ("LSTM", "+Attention", "Ptr-Net")  # Table 1's order within a test n
 
 
 def ours(block: pd.DataFrame, variant: str, metric: str) -> str:
@@ -32,6 +33,12 @@ def reference(refs: pd.DataFrame, variant: str, metric: str, kind: str = "paper"
     return str(row["value"].iloc[0]) if len(row) else ""
 
 
+def table1_order(match: re.Match) -> tuple:
+    """Rows by test n, then the paper's order of methods (LSTM, +Attention, Ptr-Net), then training sizes."""
+    method = METHODS.index(match["method"]) if match["method"] in METHODS else len(METHODS)
+    return int(match["test"]), method, int(match["train"].split("-")[0]), match["train"], match["tours"] or ""
+
+
 def model_rows(block: pd.DataFrame, refs: pd.DataFrame, metrics: dict[str, str]) -> str:
     """Table 1's layout: method, trained n, test n, then per metric ours, the paper's and our target where
     the paper or the issue gives that metric."""
@@ -41,10 +48,9 @@ def model_rows(block: pd.DataFrame, refs: pd.DataFrame, metrics: dict[str, str])
     for metric, title in metrics.items():
         header += [f"{title} (ours)"] + [f"{title} ({kind})" for kind in kinds[metric]]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for variant in dict.fromkeys(block["variant"]):
-        match = MODEL_VARIANT.match(variant)
-        if not match:
-            continue
+    matches = [m for m in map(MODEL_VARIANT.match, dict.fromkeys(block["variant"])) if m]
+    for match in sorted(matches, key=table1_order):
+        variant = match.string
         trained = match["train"] + (f" ({match['tours']} tours)" if match["tours"] else "")
         cells = [match["method"], trained, match["test"]]
         for metric in metrics:
