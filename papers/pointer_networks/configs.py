@@ -76,7 +76,8 @@ def cpu() -> ml_collections.ConfigDict:
     and a minute of validation and beam search. In the probe, hull n = 5 reached 76% accuracy after 3,000
     steps, the loss still falling. 256 units (the smaller of the paper's two sizes) fits this budget;
     512 took 4x as long (278 against 72 ms a step in the same short probe). Machines differ: on another 2-core
-    Intel Xeon (2.0 GHz, 2026-12-01) the hull Ptr-Net at n = 5 ran at 115-140 ms a step alone, about an hour.
+    Intel Xeon (2.0 GHz, 2026-12-01) the hull Ptr-Net at n = 5 ran at 115-140 ms a step alone, about an hour,
+    with TF's default kernels (oneDNN off there; the Makefile now turns it on, top README).
     """
     c = paper()
     c.n_min = c.n_max = c.n_test = 5

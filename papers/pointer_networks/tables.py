@@ -15,7 +15,7 @@ MODEL_VARIANT = re.compile(  # train.variant_name: "Ptr-Net n=5-50 -> 10", "Ptr-
     r"^(?P<method>.+?) n=(?P<train>\d+(?:-\d+)?)(?: \((?P<tours>A\d) tours\))? -> (?P<test>\d+)$")
 SOLVER_VARIANT = re.compile(r"^(?P<solver>Optimal|A1|A2|A3) n=(?P<test>\d+)$")
 SOLVERS = ("Optimal", "A1", "A2", "A3")
-METHODS = ("LSTM", "+Attention", "Ptr-Net")  # Table 1's order within a test n
+METHODS = ("LSTM", "+Attention", "Ptr-Net")  # Table 1's order within a test n (train.MODEL_NAMES' names)
 
 
 def ours(block: pd.DataFrame, variant: str, metric: str) -> str:
