@@ -28,10 +28,11 @@ help:
 	@echo "                      PN_SEEDS= to pick; make -j2 runs two side by side)"
 	@echo "make pointer_networks-paper  every row of the paper's Tables 1 and 2 (paper preset; GPU-scale)"
 	@echo "make depth_study      the cpu depth study on Fashion-MNIST: plain / ResNet 20-56, DenseNet-40 (DS_SEEDS=,"
-	@echo "                      DS_ARCHS= to pick; make -j2 runs two side by side), the lesion, then make results"
+	@echo "                      DS_ARCHS= to pick; make -j2 runs two side by side), the lesions of ResNet-56 and"
+	@echo "                      plain-56 (seed 1) when they are among them, then make results"
 	@echo "make depth_study-lesion  Veit et al.'s lesion of the trained cpu ResNet-56 and its plain twin (DS_LESION_ARCHS=)"
 	@echo "make depth_study-paper   every paper run on CIFAR-10: ResNet-20..1202, plain-20..110, DenseNet-40 and BC-100"
-	@echo "                      with and without augmentation, the lesions of ResNet-56 and -110 (GPU-scale)"
+	@echo "                      with and without augmentation, the lesions of ResNet-56, -110 and their plain twins"
 	@echo "make results          regenerate results/README.md and results/plots from results/*.csv"
 	@echo "make bench            throughput as ratios against a side-by-side baseline (results/bench/)"
 	@echo "make lint             ruff"
@@ -148,16 +149,16 @@ data/fashion_mnist: $(FMNIST)/.done
 
 # One file target per run: runs/depth_study/<scale>/<arch>[-noaug]/seed<s>/result.json (scale cpu or paper; a
 # DenseNet takes its scale's *_densenet preset, "-noaug" trains without augmentation and with dropout 0.2, the
-# paper's C10 column), and per lesion runs/depth_study/<scale>/lesion/<resnet arch>/seed<s>/result.json, made after
-# the ResNet and its plain twin. `make -j2 depth_study` trains two runs side by side; a stopped run resumes.
+# paper's C10 column), and per lesion runs/depth_study/<scale>/lesion/<arch>/seed<s>/result.json, made after that
+# net (a ResNet or its plain twin, the control) is trained, so each lesion can run in the session that trains its net. `make -j2 depth_study` trains two runs side by side; a stopped run resumes.
 DS_SEEDS ?= $(SEEDS)
 DS_ARCHS ?= resnet20 resnet32 resnet44 resnet56 plain20 plain32 plain44 plain56 densenet40
-DS_LESION_ARCHS ?= resnet56
+DS_LESION_ARCHS ?= resnet56 plain56
 DS_LESION_SEEDS ?= 1
 DS_PAPER_ARCHS ?= resnet20 resnet32 resnet44 resnet56 resnet110 resnet1202 plain20 plain32 plain44 plain56 plain110 \
   densenet40 densenet_bc100 densenet40-noaug densenet_bc100-noaug
 DS_PAPER_SEEDS ?= 1
-DS_PAPER_LESION_ARCHS ?= resnet56 resnet110
+DS_PAPER_LESION_ARCHS ?= resnet56 plain56 resnet110 plain110
 ds_run = runs/depth_study/$(1)/$(2)/seed$(3)/result.json
 ds_lesion = runs/depth_study/$(1)/lesion/$(2)/seed$(3)/result.json
 # The training command of run $(2) = <arch>[-noaug] at scale $(1), seed $(3).
@@ -169,6 +170,9 @@ ds_arch = $(word 1,$(subst /seed, ,$(1)))
 ds_seed = $(word 2,$(subst /seed, ,$(1)))
 DS_RUNS := $(foreach a,$(DS_ARCHS),$(foreach s,$(DS_SEEDS),$(call ds_run,cpu,$(a),$(s))))
 DS_LESIONS := $(foreach a,$(DS_LESION_ARCHS),$(foreach s,$(DS_LESION_SEEDS),$(call ds_lesion,cpu,$(a),$(s))))
+# make depth_study makes the lesions of the nets it trains (DS_ARCHS x DS_SEEDS).
+DS_STUDY_LESIONS := $(foreach a,$(filter $(DS_ARCHS),$(DS_LESION_ARCHS)),$(foreach s,$(filter $(DS_SEEDS),\
+  $(DS_LESION_SEEDS)),$(call ds_lesion,cpu,$(a),$(s))))
 DS_PAPER_RUNS := $(foreach a,$(DS_PAPER_ARCHS),$(foreach s,$(DS_PAPER_SEEDS),$(call ds_run,paper,$(a),$(s))))
 DS_PAPER_LESIONS := $(foreach a,$(DS_PAPER_LESION_ARCHS),$(call ds_lesion,paper,$(a),1))
 
@@ -180,17 +184,17 @@ runs/depth_study/paper/%/result.json: | $(STAMP)
 	@echo "== depth_study paper (CIFAR-10): $(call ds_arch,$*), seed $(call ds_seed,$*)"
 	$(call ds_train,paper,$(call ds_arch,$*),$(call ds_seed,$*))
 
-# A lesion needs its ResNet and the plain twin (same depth, seed and recipe) trained first.
+# A lesion needs its net trained first.
 define ds_lesion_rule
-$(call ds_lesion,$(1),$(2),$(3)): | $(call ds_run,$(1),$(2),$(3)) $(call ds_run,$(1),$(subst resnet,plain,$(2)),$(3))
-	@echo "== depth_study $(1): lesion of $(2) and $(subst resnet,plain,$(2)), seed $(3)"
+$(call ds_lesion,$(1),$(2),$(3)): | $(call ds_run,$(1),$(2),$(3))
+	@echo "== depth_study $(1): lesion of $(2), seed $(3)"
 	$(PY) -m papers.depth_study.lesion --config=papers/depth_study/configs.py:$(1) --config.lesion_arch=$(2) \
 	  --config.seed=$(3)
 endef
 $(foreach a,$(DS_LESION_ARCHS),$(foreach s,$(DS_LESION_SEEDS),$(eval $(call ds_lesion_rule,cpu,$(a),$(s)))))
 $(foreach a,$(DS_PAPER_LESION_ARCHS),$(eval $(call ds_lesion_rule,paper,$(a),1)))
 
-depth_study: $(DS_RUNS) $(DS_LESIONS)
+depth_study: $(DS_RUNS) $(DS_STUDY_LESIONS)
 	@$(MAKE) --no-print-directory results
 
 depth_study-lesion: $(DS_LESIONS)

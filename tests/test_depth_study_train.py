@@ -89,13 +89,15 @@ def test_smoke_trains_tests_and_writes_rows_once(study):
 
 def test_lesion_end_to_end_on_the_trained_nets(study):
     root, trained = study
-    config = smoke_config(root)
-    result = lesion.run(config)
-    rows = read_rows(root)
-    rows = rows[rows["experiment"] == "fashion_mnist_lesion"]
-    assert set(rows["variant"]) == {"ResNet-14 (w=4), flips only", "plain-14 (w=4), flips only"}
-    assert result["downsampling_blocks"] == [3, 5]
+    results_by_net = {}
     for name, variant in (("resnet", "ResNet-14 (w=4), flips only"), ("plain", "plain-14 (w=4), flips only")):
+        config = smoke_config(root, lesion_arch=f"{name}14")
+        result = lesion.run(config)
+        results_by_net[name] = result
+        assert result["variant"] == variant
+        assert result["downsampling_blocks"] == [3, 5]
+        rows = read_rows(root)
+        rows = rows[rows["experiment"] == "fashion_mnist_lesion"]
         net = rows[rows["variant"] == variant].set_index("metric")["value"]
         assert net["test_error (intact)"] == pytest.approx(trained[f"{name}14"]["metrics"]["test_error"], abs=0.01)
         assert [m for m in net.index if m.startswith("test_error (block")] == [
@@ -104,11 +106,15 @@ def test_lesion_end_to_end_on_the_trained_nets(study):
             "test_error (block 5 deleted, downsampling)", "test_error (block 6 deleted)"]
         assert {"test_error (1 random block deleted)", "test_error std (2 random blocks deleted)"} <= set(net.index)
         assert ((net >= 0) & (net <= 100)).all()
-    sets = result["random_sets"]
-    assert all(len(s) == int(k) and not {2, 4} & set(s) for k, draws in sets.items() for s in draws)  # 0-based
-    # A second call does nothing.
-    assert lesion.run(config) == json.loads(json.dumps(result))
-    assert len(read_rows(root)[lambda f: f["experiment"] == "fashion_mnist_lesion"]) == len(rows)
+        sets = result["random_sets"]
+        assert all(len(s) == int(k) and not {2, 4} & set(s) for k, draws in sets.items() for s in draws)  # 0-based
+        # A second call does nothing.
+        assert lesion.run(config) == json.loads(json.dumps(result))
+        assert len(read_rows(root)[lambda f: f["experiment"] == "fashion_mnist_lesion"]) == len(rows)
+    # Each net's lesion runs on its own, and the ResNet and its plain twin lose the same random sets.
+    assert set(read_rows(root)[lambda f: f["experiment"] == "fashion_mnist_lesion"]["variant"]) == {
+        "ResNet-14 (w=4), flips only", "plain-14 (w=4), flips only"}
+    assert results_by_net["resnet"]["random_sets"] == results_by_net["plain"]["random_sets"]
     # The one traced function that takes the kept blocks as an input computes model.lesioned's network.
     model = keras.saving.load_model(root / "runs" / "depth_study" / "smoke" / "resnet14" / "seed1" / train.MODEL_FILE)
     x = np.random.default_rng(0).normal(size=(4, 28, 28, 1)).astype("float32")
@@ -126,8 +132,11 @@ def test_lesion_without_the_trained_run_names_the_make_target(tmp_path, monkeypa
     assert config.lesion_arch == "resnet56"
     with pytest.raises(FileNotFoundError, match="make runs/depth_study/cpu/resnet56/seed1/result.json"):
         lesion.run(config)
-    config.lesion_arch = "plain56"
-    with pytest.raises(ConfigError, match="deletes blocks of a ResNet"):
+    config.lesion_arch = "plain56"  # the control is lesioned on its own
+    with pytest.raises(FileNotFoundError, match="make runs/depth_study/cpu/plain56/seed1/result.json"):
+        lesion.run(config)
+    config.lesion_arch = "densenet40"
+    with pytest.raises(ConfigError, match="deletes blocks of a ResNet or of its plain twin"):
         lesion.run(config)
     config.lesion_arch = "resnet57"
     with pytest.raises(ConfigError, match=r"6n \+ 2"):

@@ -111,10 +111,10 @@ def paper() -> ml_collections.ConfigDict:
     c.steps_per_checkpoint = 1_000  # one Keras epoch = one checkpoint, validation pass and history row
     # Evaluation.
     c.eval_batch_size = 500
-    # Lesion (lesion.py; Veit et al. 2016) of the trained lesion_arch and its plain twin (same seed): every single
-    # block, then k = 1 .. lesion_max_deleted random blocks (not the downsampling ones), lesion_draws sets per k,
-    # drawn from lesion_seed; the same sets for both nets.
-    c.lesion_arch = "resnet110"  # Veit et al.'s CIFAR-10 net
+    # Lesion (lesion.py; Veit et al. 2016) of the trained lesion_arch, a ResNet or its plain twin (the control), one
+    # net a call: every single block, then k = 1 .. lesion_max_deleted random blocks (not the downsampling ones),
+    # lesion_draws sets per k, drawn from lesion_seed; the same sets for both nets.
+    c.lesion_arch = "resnet110"  # Veit et al.'s CIFAR-10 net; plain110 its control
     c.lesion_max_deleted = 20
     c.lesion_draws = 10
     c.lesion_seed = 0

@@ -2,6 +2,8 @@
 
     python -m papers.depth_study.lesion --config=papers/depth_study/configs.py:cpu --config.lesion_arch=resnet56 \
         --config.seed=1
+    python -m papers.depth_study.lesion --config=papers/depth_study/configs.py:cpu --config.lesion_arch=plain56 \
+        --config.seed=1
 
 Veit et al. (Sec. 4, Figs. 3 and 5) delete residual blocks of a trained ResNet at test time and find that deleting
 any single block barely changes the CIFAR-10 error, except for the downsampling blocks, and that the error grows
@@ -10,12 +12,14 @@ a net without shortcuts, where every path goes through every layer: they delete 
 blocks of the plain net that He et al. trained beside the ResNet (same layers, same recipe, no shortcut), which
 isolates the shortcut.
 
-For the trained `lesion_arch` (ResNet-56 at `cpu`, ResNet-110 at `paper`) and its plain twin of the same seed
-(train.py's selected checkpoints, model.keras), the test error (percent) with
+One call lesions one trained net, `lesion_arch` (ResNet-56 and plain-56 at `cpu`, ResNet-110 and plain-110 at
+`paper`; train.py's selected checkpoint, model.keras), so that each net's lesion can run as soon as that net is
+trained. It gives the test error (percent) with
     - nothing deleted ("intact"; equals the run's test_error),
     - each single block deleted, the downsampling blocks (n + 1 and 2n + 1 of 3n, numbered from 1) marked,
     - k = 1 .. lesion_max_deleted blocks deleted at random from the blocks that do not downsample, lesion_draws sets
-      per k, drawn from lesion_seed; the same sets for both nets; mean and std over the sets.
+      per k, drawn from lesion_seed; the draws depend only on the depth and lesion_seed, so a ResNet and its plain
+      twin lose the same sets.
 A deleted block outputs its shortcut s(x) (`model.lesioned`, Veit's "only the skip connection"); here one traced
 function takes the set of kept blocks as an input (`lesion_function`, equal to `model.lesioned`, tested), so the
 hundreds of lesions share one trace.
@@ -24,8 +28,8 @@ Rows: results/depth_study.csv, experiment "<dataset>_lesion", variant the net ("
 metrics "test_error (intact)", "test_error (block 10 deleted, downsampling)", "test_error (3 random blocks deleted)"
 (the mean over the draws) and "test_error std (3 random blocks deleted)". The lesion keeps its result.json in
 runs/depth_study/<scale>/lesion/<lesion_arch>/seed<seed>/ (or --config.workdir); a second call prints it and does
-nothing. The trained runs are read from their default places (train.workdir_for), and a missing one is an error
-that names the make target that trains it.
+nothing. The trained run is read from its default place (train.workdir_for), and a missing one is an error that
+names the make target that trains it.
 """
 
 import json
@@ -118,58 +122,47 @@ def metric_rows(errors: dict, downsampling: list[int]) -> dict[str, float]:
 
 def run(config: ml_collections.ConfigDict) -> dict:
     configs.validate(config)
-    if not re.fullmatch(r"resnet\d+", config.lesion_arch) or configs.preset_family(config.preset) != "resnet":
-        raise ConfigError(f"the lesion study deletes blocks of a ResNet (its plain twin is the control), trained with "
-                          f"a ResNet preset (paper, cpu, smoke); got preset {config.preset!r} and config.lesion_arch="
-                          f"{config.lesion_arch!r}, use e.g. --config=papers/depth_study/configs.py:cpu "
-                          f"--config.lesion_arch=resnet56")
-    lesion_config = twin(config, config.lesion_arch)
-    configs.validate(lesion_config)  # a valid depth (6n + 2)
+    if not re.fullmatch(r"(resnet|plain)\d+", config.lesion_arch) or configs.preset_family(config.preset) != "resnet":
+        raise ConfigError(f"the lesion study deletes blocks of a ResNet or of its plain twin (the control), trained "
+                          f"with a ResNet preset (paper, cpu, smoke); got preset {config.preset!r} and "
+                          f"config.lesion_arch={config.lesion_arch!r}, use e.g. "
+                          f"--config=papers/depth_study/configs.py:cpu --config.lesion_arch=resnet56 (or plain56)")
+    net = twin(config, config.lesion_arch)
+    configs.validate(net)  # a valid depth (6n + 2)
     workdir = lesion_dir(config)
     path = workdir / RESULT_FILE
     if path.exists():
         claim_workdir(workdir, config, ignored=IGNORED_KEYS)
         result = json.loads(path.read_text())
-        print(f"{path} is finished (nothing rerun): intact errors {result['intact']}, downsampling blocks "
-              f"{result['downsampling_blocks']}.", flush=True)
+        print(f"{path} is finished (nothing rerun): {result['variant']} intact error {result['intact']:.2f}%, "
+              f"downsampling blocks {result['downsampling_blocks']}.", flush=True)
         return result
     commit = results.git_commit()
-    nets = {"resnet": lesion_config, "plain": twin(config, config.lesion_arch.replace("resnet", "plain"))}
-    models = {name: train.load_selected(c) for name, c in nets.items()}  # a missing run: the error says how to make it
+    model = train.load_selected(net)  # a missing run: the error says how to make it
+    trained = json.loads((train.workdir_for(net) / train.RESULT_FILE).read_text())
     claim_workdir(workdir, config, ignored=IGNORED_KEYS)
     training.set_seed(config.seed, config.deterministic)
     started = time.time()
     prepared = train.prepare_data(config)
     batches = test_batches(prepared, config.eval_batch_size)
-    blocks = models["resnet"].blocks
-    downsampling = [i for i, b in enumerate(blocks) if b.downsamples]
-    sets = random_sets([i for i in range(len(blocks)) if i not in downsampling], config.lesion_max_deleted,
+    downsampling = [i for i, b in enumerate(model.blocks) if b.downsamples]
+    sets = random_sets([i for i in range(len(model.blocks)) if i not in downsampling], config.lesion_max_deleted,
                        config.lesion_draws, config.lesion_seed)
-    errors = {}
-    for name, model in models.items():
-        errors[name] = lesion_network(model, batches, sets)
-        trained = json.loads((train.workdir_for(nets[name]) / train.RESULT_FILE).read_text())
-        print(f"{trained['variant']}: intact {errors[name]['intact']:.2f}% (its run: "
-              f"{trained['metrics']['test_error']:.2f}%), one block deleted: "
-              + ", ".join(f"{e:.1f}" for e in errors[name]["single"]), flush=True)
+    errors = lesion_network(model, batches, sets)
     seconds = time.time() - started
+    print(f"{trained['variant']}: intact {errors['intact']:.2f}% (its run: {trained['metrics']['test_error']:.2f}%), "
+          f"one block deleted: " + ", ".join(f"{e:.1f}" for e in errors["single"]), flush=True)
 
-    experiment = f"{config.dataset}_lesion"
-    rows = []
-    for name, c in nets.items():
-        trained = json.loads((train.workdir_for(c) / train.RESULT_FILE).read_text())
-        common = dict(commit=commit, experiment=experiment, variant=train.variant_name(c),
-                      preset=configs.scale(config), seed=config.seed, steps=trained["steps"],
-                      wall_seconds=f"{seconds:.0f}", paper_value="")
-        rows += [{**common, "metric": metric, "value": f"{value:.2f}"}
-                 for metric, value in metric_rows(errors[name], downsampling).items()]
+    common = dict(commit=commit, experiment=f"{config.dataset}_lesion", variant=train.variant_name(net),
+                  preset=configs.scale(config), seed=config.seed, steps=trained["steps"],
+                  wall_seconds=f"{seconds:.0f}", paper_value="")
+    rows = [{**common, "metric": metric, "value": f"{value:.2f}"}
+            for metric, value in metric_rows(errors, downsampling).items()]
     results.append_rows(train.PAPER, rows, config.results_dir or None)
-    result = {"variants": {name: train.variant_name(c) for name, c in nets.items()},
-              "intact": {name: errors[name]["intact"] for name in nets},
+    result = {"variant": train.variant_name(net), "intact": errors["intact"],
               "downsampling_blocks": [i + 1 for i in downsampling],
               "random_sets": {str(k): v for k, v in sets.items()},
-              "errors": {name: {**e, "random": {str(k): v for k, v in e["random"].items()}}
-                         for name, e in errors.items()},
+              "errors": {**errors, "random": {str(k): v for k, v in errors["random"].items()}},
               "seconds": seconds}
     workdir.mkdir(parents=True, exist_ok=True)
     training.atomic_write_text(path, json.dumps(result, indent=1))
