@@ -195,10 +195,13 @@ def test_report_lays_out_table2_by_test_n_with_solver_columns_and_table1_fail():
     tsp = summary("table2_tsp", [("Optimal n=5", "tour_length", 2.121, np.nan, 1),
                                  ("A1 n=5", "tour_length", 2.181, np.nan, 1),
                                  ("Ptr-Net n=5 -> 5", "tour_length", 2.125, 0.002, 2),
+                                 ("LSTM n=5 -> 5", "tour_length", 2.607, np.nan, 1),
                                  ("Optimal n=10", "tour_length", 2.868, np.nan, 1)])
     lines = tables.table2_tsp(tsp, refs[refs["experiment"] == "table2_tsp"]).splitlines()
-    assert lines[2].startswith("| 5 | 5 | 2.121 (2.12) | 2.181 (2.18) | - (2.12) | - (2.12) | 2.125 ± 0.002 (2) (2.12)")
-    assert lines[3].startswith("| 10 | - | 2.868 (2.87) |")  # solvers alone where no Ptr-Net was tested
+    assert lines[0].split(" | ")[6:8] == ["LSTM", "Ptr-Net"]  # a column per model that ran, the paper's order
+    assert lines[2].startswith(  # the LSTM's row of the same n does not take the Ptr-Net's place
+        "| 5 | 5 | 2.121 (2.12) | 2.181 (2.18) | - (2.12) | - (2.12) | 2.607 | 2.125 ± 0.002 (2) (2.12)")
+    assert lines[3].startswith("| 10 | - | 2.868 (2.87) |")  # solvers alone where no model was tested
     assert len(lines) == 4
     hull = summary("table1_convex_hull", [("LSTM n=10 -> 10", "accuracy", 0.3, np.nan, 1),
                                           ("LSTM n=10 -> 10", "area_coverage", np.nan, np.nan, 0)])

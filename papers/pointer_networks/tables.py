@@ -1,9 +1,10 @@
 """Our rows laid out like the paper's tables, for `make results` (common/report.py reads LAYOUTS).
 
 Table 1 (convex hull) and the Delaunay numbers: a row per model, trained n and test n, with the paper's
-value beside ours in each metric. Table 2 (TSP): a row per test n (and the Ptr-Net's training sizes), a
-column per solver (Optimal, A1, A2, A3) and the Ptr-Net, each cell "ours (paper)". Ours is the mean ± std
-over seeds (number of seeds), as everywhere in the report; an empty value of ours is the paper's FAIL.
+value beside ours in each metric. Table 2 (TSP): a row per test n (and the models' training sizes), a
+column per solver (Optimal, A1, A2, A3) and per model (the paper's has the Ptr-Net only), each cell
+"ours (paper)". Ours is the mean ± std over seeds (number of seeds), as everywhere in the report; an empty
+value of ours is the paper's FAIL.
 """
 
 import math
@@ -70,26 +71,32 @@ def delaunay(block: pd.DataFrame, refs: pd.DataFrame) -> str:
 
 
 def table2_tsp(block: pd.DataFrame, refs: pd.DataFrame) -> str:
-    """Table 2: a row per (test n, Ptr-Net training), solver columns, cells "ours (paper)"."""
-    def cell(variant: str) -> str:
+    """Table 2: a row per (test n, training sizes), solver columns, then a column per model that has rows (LSTM,
+    +Attention, Ptr-Net: the paper's Table 2 has the Ptr-Net only), cells "ours (paper)"."""
+    def cell(variant: str | None) -> str:
+        if variant is None:
+            return ""
         mine, theirs = ours(block, variant, "tour_length"), reference(refs, variant, "tour_length")
         return f"{mine or '-'} ({theirs})" if theirs else mine
 
-    rows = {}  # (test n, trained) -> Ptr-Net variant or None
+    rows = {}  # (test n, trained) -> {method: variant}; empty where only the solvers ran
     for variant in dict.fromkeys(block["variant"]):
         if match := MODEL_VARIANT.match(variant):
             trained = match["train"] + (f" ({match['tours']} tours)" if match["tours"] else "")
-            rows[int(match["test"]), trained] = variant
+            rows.setdefault((int(match["test"]), trained), {})[match["method"]] = variant
         elif match := SOLVER_VARIANT.match(variant):
-            rows.setdefault((int(match["test"]), ""), None)
-    covered = {n for (n, trained), variant in rows.items() if variant}
-    header = ["n", "Ptr-Net trained on n", *SOLVERS, "Ptr-Net", "Ptr-Net target"]
+            rows.setdefault((int(match["test"]), ""), {})
+    methods = [m for m in METHODS if m == "Ptr-Net" or any(m in models for models in rows.values())]
+    covered = {n for (n, trained), models in rows.items() if models}
+    header = ["n", "Trained on n", *SOLVERS, *methods, "Ptr-Net target"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for (n, trained), variant in sorted(rows.items()):
-        if variant is None and n in covered:
-            continue  # the solvers of this n already stand beside a Ptr-Net row
+    for (n, trained), models in sorted(rows.items()):
+        if not models and n in covered:
+            continue  # the solvers of this n already stand beside a model row
         cells = [str(n), trained or "-", *(cell(f"{s} n={n}") for s in SOLVERS)]
-        cells += [cell(variant), reference(refs, variant, "tour_length", "target")] if variant else ["", ""]
+        cells += [cell(models.get(m)) for m in methods]
+        ptr_net = models.get("Ptr-Net")
+        cells.append(reference(refs, ptr_net, "tour_length", "target") if ptr_net else "")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
