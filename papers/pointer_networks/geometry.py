@@ -6,9 +6,10 @@ canonical ordering per task, so that exact-sequence accuracy is well defined:
 
 * convex hull: the hull vertices counter-clockwise, starting at the hull vertex with the smallest index
   (the paper's own choice, Sec. 3.1: "we start from the point with the lowest index, and go counter-clockwise");
-* Delaunay: each triangle's indices counter-clockwise, rotated to start at its smallest index, and the
-  triangles sorted lexicographically. (The paper sorts each triangle's indices and orders the triangles by
-  their incenters; `paper_triangle_order` converts ours to that.)
+* Delaunay: the paper's own order (Sec. 3.2, "we order the triangles C_i by their incenter coordinates
+  (lexicographic order) and choose the increasing triangle representation"): each triangle's indices
+  ascending, the triangles sorted by incenter x, then y (until 2026-12-02 ours were sorted by their indices;
+  README).
 
 Indices are 0-based (the paper's files count from 1). Targets of variable length are padded with -1.
 """
@@ -65,28 +66,13 @@ def convex_hull_targets(points: np.ndarray) -> np.ndarray:
     return out
 
 
-def canonical_triangles(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """Triangles (T, 3) of one point set in canonical form: counter-clockwise, smallest index first, sorted.
-
-    A clockwise triangle (a, b, c) becomes (a, c, b); then each triangle is rotated (which keeps its
-    orientation) to start at its smallest index; then the rows are sorted lexicographically.
-    """
-    tri = np.array(triangles, dtype=np.int64).reshape(-1, 3)
-    a, b, c = (points[tri[:, k]] for k in range(3))
-    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
-    tri[cross < 0] = tri[cross < 0][:, [0, 2, 1]]
-    shift = np.argmin(tri, axis=1)
-    tri = tri[np.arange(len(tri))[:, None], (shift[:, None] + np.arange(3)) % 3]
-    return tri[np.lexsort(tri.T[::-1])].astype(np.int32)
-
-
 def paper_triangle_order(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """The paper's Delaunay sequence for one point set (Sec. 3.2): another canonical form of the same triangles.
+    """The paper's Delaunay sequence for one point set (Sec. 3.2): the training targets' order of its triangles.
 
     "We order the triangles C_i by their incenter coordinates (lexicographic order) and choose the
     increasing triangle representation": each triangle's indices ascending (so not always
-    counter-clockwise), the triangles sorted by incenter x, then y. Rows with a -1 (padding) stay last.
-    Our cached targets use `canonical_triangles`; this converts them, e.g. to train on the paper's order.
+    counter-clockwise), the triangles sorted by incenter x, then y. `triangles` are (T, 3) in any order and
+    any vertex order (scipy's simplices, a model's output); rows with a -1 (padding) stay last.
     """
     points = np.asarray(points, dtype=np.float64)
     tri = np.asarray(triangles, dtype=np.int64).reshape(-1, 3)
@@ -108,13 +94,13 @@ def max_triangles(n_points: int) -> int:
 def delaunay_targets(points: np.ndarray) -> np.ndarray:
     """Canonical Delaunay triangulations for a batch (N, n, 2): int32 (N, 2n - 5, 3), padded with -1 rows.
 
-    The triangles come from scipy's Delaunay (Qhull); a triangulation of n points with h on the hull has
-    2n - 2 - h triangles, so the rows after them are -1.
+    The triangles come from scipy's Delaunay (Qhull), in the paper's order (`paper_triangle_order`); a
+    triangulation of n points with h on the hull has 2n - 2 - h triangles, so the rows after them are -1.
     """
     points = _check_at_least_three(points)
     out = np.full((len(points), max_triangles(points.shape[1]), 3), PAD, dtype=np.int32)
     for i, p in enumerate(points):
-        tri = canonical_triangles(p, Delaunay(p).simplices)
+        tri = paper_triangle_order(p, Delaunay(p).simplices)
         out[i, : len(tri)] = tri
     return out
 
