@@ -67,17 +67,18 @@ def paper() -> ml_collections.ConfigDict:
 def cpu() -> ml_collections.ConfigDict:
     """The paper's model (256 units), optimiser, batch, clipping and 1M training instances, at one n.
 
-    Sized by timing probes on 2 cores (Intel Xeon with AVX-512, TF 2.21 CPU, batch 128, 256 units; time per
-    step in runs of 300-3,000 steps, tracing excluded): Ptr-Net convex hull n = 5 55 ms per step, TSP n = 5 60 ms;
-    convex hull n = 10, TSP n = 10 and Delaunay n = 5 (a decoder of 11, 11 and 16 steps) 95-105 ms; the
-    LSTM baseline at n = 5 60 ms, +Attention 125 ms (its decoder runs step by step to feed the attention
-    back). So 25,000 steps (3.2 passes over 1M instances) are about 25 minutes at n = 5 and 45 minutes at
-    n = 10 or for Delaunay, with about 2 minutes to draw and label the 1M instances once (cached in data_dir)
-    and a minute of validation and beam search. In the probe, hull n = 5 reached 76% accuracy after 3,000
-    steps, the loss still falling. 256 units (the smaller of the paper's two sizes) fits this budget;
-    512 took 4x as long (278 against 72 ms a step in the same short probe). Machines differ: on another 2-core
-    Intel Xeon (2.0 GHz, 2026-12-01) the hull Ptr-Net at n = 5 ran at 115-140 ms a step alone, about an hour,
-    with TF's default kernels (oneDNN off there; the Makefile now turns it on, top README).
+    Sized by timing probes on 2 cores (Intel Xeon with AVX-512, TF 2.21 CPU, batch 128, 256 units; time per step in
+    runs of 300-3,000 steps, tracing excluded): Ptr-Net convex hull n = 5 55 ms per step, TSP n = 5 60 ms; convex
+    hull n = 10, TSP n = 10 and Delaunay n = 5 (a decoder of 11, 11 and 16 steps) 95-105 ms; the LSTM baseline at
+    n = 5 60 ms, +Attention 125 ms (its decoder runs step by step to feed the attention back). So 25,000 steps (3.2
+    passes over 1M instances) are about 25 minutes at n = 5 and 45 minutes at n = 10 or for Delaunay, with about 2
+    minutes to draw and label the 1M instances once (cached in data_dir) and a minute of validation and beam search.
+    Delaunay at n = 10 (a decoder of up to 46 steps) is the exception: 384 ms (Ptr-Net) and 291 ms (LSTM) a step
+    beside each other on a 2-core AMD EPYC, 2-3 hours. In the probe, hull n = 5 reached 76% accuracy after 3,000
+    steps, the loss still falling. 256 units (the smaller of the paper's two sizes) fits this budget; 512 took 4x as
+    long (278 against 72 ms a step in the same short probe). Machines differ: on another 2-core Intel Xeon (2.0 GHz,
+    2026-12-01) the hull Ptr-Net at n = 5 ran at 115-140 ms a step alone, about an hour, with TF's default kernels
+    (oneDNN off there; the Makefile now turns it on, top README).
     """
     c = paper()
     c.n_min = c.n_max = c.n_test = 5
