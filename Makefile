@@ -133,7 +133,7 @@ runs/pointer_networks/%/result.json: | $(STAMP)
 	  echo "== pointer_networks $$1: task $$2, model $$3, n=$$4..$$5, seed $$6, test n=$$7"; \
 	  $(PY) -m papers.pointer_networks.train --config=papers/pointer_networks/configs.py:$$1 --config.task=$$2 \
 	    --config.model=$$3 --config.n_min=$$4 --config.n_max=$$5 --config.seed=$$6 --config.n_test=$$7 \
-	    $$([ "$$1-$$2-$$5" = cpu-delaunay-10 ] && echo --config.train_steps=$(PN_DELAUNAY10_STEPS)); \
+	    $(if $(and $(filter cpu/delaunay/%,$*),$(findstring -n10-10/,$*)),--config.train_steps=$(PN_DELAUNAY10_STEPS)); \
 	fi
 
 pointer_networks: $(PN_BASELINES) $(PN_RUNS)

@@ -2,6 +2,9 @@
 re-evaluates a trained model at another n, the solver baselines write sane rows, and bad configs are refused."""
 
 import json
+import re
+import subprocess
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -181,6 +184,22 @@ def test_cpu_preset_overrides_to_n10():
     assert (paper.train_instances, paper.units, paper.n_min, paper.n_max) == (1_000_000, 512, 5, 50)
     assert not paper.lr_boundaries
     configs.validate(paper)
+
+
+def test_make_gives_only_cpu_delaunay_n10_its_shorter_budget():
+    """The README's deviation: `make pointer_networks` trains cpu Delaunay n = 10 for 6,000 steps, the rest 25,000."""
+    root = Path(__file__).resolve().parents[1]
+
+    def steps_flags(preset, task, model, n):
+        target = f"runs/pointer_networks/{preset}/{task}/{model}-n{n}-{n}/seed1/test_n{n}/result.json"
+        dry_run = subprocess.run(["make", "-n", "-B", target], cwd=root, capture_output=True, text=True, check=True)
+        return re.findall(r"--config\.train_steps=\d+", dry_run.stdout)
+
+    for model in ("ptr_net", "lstm", "attention"):
+        assert steps_flags("cpu", "delaunay", model, 10) == ["--config.train_steps=6000"]
+    for preset, task, n in (("cpu", "delaunay", 5), ("cpu", "convex_hull", 10), ("cpu", "tsp", 10),
+                            ("paper", "delaunay", 10)):
+        assert steps_flags(preset, task, "ptr_net", n) == []
 
 
 def test_report_lays_out_table2_by_test_n_with_solver_columns_and_table1_fail():
