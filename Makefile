@@ -105,8 +105,8 @@ PN_TASKS ?= convex_hull delaunay tsp
 PN_MODELS ?= ptr_net attention lstm
 PN_NS ?= 5 10
 PN_SEEDS ?= 1
-# Delaunay at n = 10 (a decoder of up to 46 steps) costs 0.3-1.3 s a step on 2 cores, 5-12x hull n = 5: its cpu
-# runs train 6,000 steps, not the preset's 25,000, to fit a session (configs.cpu, README "Deviations").
+# Delaunay at n = 10 (a decoder of up to 46 steps) costs 0.3-1.3 s a step on 2 cores (hosts differ), 5-12x hull
+# n = 5: its cpu runs train 6,000 steps, not the preset's 25,000, to fit a session (configs.cpu, README "Deviations").
 PN_DELAUNAY10_STEPS ?= 6000
 pn_run = runs/pointer_networks/$(1)/$(2)/$(3)-n$(4)/seed$(5)/test_n$(6)/result.json
 PN_RUNS := $(foreach t,$(PN_TASKS),$(foreach m,$(PN_MODELS),$(foreach n,$(PN_NS),$(foreach s,$(PN_SEEDS),\
