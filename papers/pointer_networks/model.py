@@ -34,7 +34,7 @@ Conventions shared by the three models (and by `decoding.py`):
   every point. Centring changes only the optimisation, and it matters: fed [0, 1] coordinates, the LSTM
   baseline sits at the loss of a decoder that ignores its input (4.24 nats on convex hull n = 5) for all of
   25k SGD steps, and Adam does not help; fed 2 P - 1, Adam leaves that plateau within a few hundred steps
-  (SGD more slowly; README, "What the runs so far say").
+  (SGD more slowly; README, "What the runs say").
 * Decoder inputs under teacher forcing: at step i the decoder reads the previous output C_{i-1}; at step 0
   (previous = -1) a learned start vector (the paper's "=>" symbol). Ptr-Net reads the *point* it pointed
   to, embedded (Fig. 1b: the decoder's inputs are P_{C_{i-1}}); the baselines read a learned embedding of
