@@ -76,9 +76,9 @@ def cpu() -> ml_collections.ConfigDict:
     Delaunay at n = 10 (a decoder of up to 46 steps) is the exception: 384 ms (Ptr-Net) and 291 ms (LSTM) a step
     beside each other on a 2-core AMD EPYC; on another EPYC on 2026-12-02, alone, 650 ms (Ptr-Net), 480 ms (LSTM)
     and 1.3 s (+Attention; its 6,000-step run, alone on an EPYC a session later, took about 510 ms) with all 46
-    steps, so 3.5-9 hours for 25,000 steps, longer than a session. So `make pointer_networks` trains Delaunay
-    n = 10 for 6,000 steps (PN_DELAUNAY10_STEPS, passed as
-    `--config.train_steps=6000`; the lr drop moves to step 4,800). In the probe, hull n = 5 reached 76% accuracy
+    steps, so 2-4.5 hours for 25,000 steps at the runs' rates, longer than a session. So `make pointer_networks`
+    trains Delaunay n = 10 for 6,000 steps (PN_DELAUNAY10_STEPS, passed as `--config.train_steps=6000`; the lr
+    drop moves to step 4,800). In the probe, hull n = 5 reached 76% accuracy
     after 3,000 steps, the loss still falling. 256 units (the smaller of the paper's two sizes) fits this budget;
     512 took 4x as long (278 against 72 ms a step in the same short probe). Machines differ: on another 2-core Intel
     Xeon (2.0 GHz, 2026-12-01) the hull Ptr-Net at n = 5 ran at 115-140 ms a step alone, about an hour, with TF's
