@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from papers.pointer_networks import decoding, geometry, metrics
+from papers.pointer_networks import constraints, decoding, geometry, metrics
+from papers.pointer_networks.baseline_models import AttentionLSTM, Seq2SeqLSTM, previous_class
 from papers.pointer_networks.model import (
-    AttentionLSTM,
     PointerNet,
-    Seq2SeqLSTM,
     SequenceNLL,
     centred,
+    encode_points,
+    sequence_log_prob,
     sequence_nll,
     with_eos,
 )
@@ -88,14 +89,14 @@ def test_decoder_inputs_follow_the_paper():
     points = geometry.random_points(2, 5, seed=2)
     memory, _ = ptr.encode(points)
     previous = keras.ops.convert_to_tensor(np.array([[-1, 3, 0], [-1, 4, 5]], dtype=np.int32))
-    x = np.asarray(ptr._decoder_inputs(memory, previous))
+    x = np.asarray(ptr.decoder_inputs(memory, previous))
     embedded = np.asarray(ptr.embed(centred(points)))  # the points moved to [-1, 1]^2 (2 P - 1), then embedded
     start = np.asarray(ptr.start)
     np.testing.assert_allclose(x[:, 0], [start, start], atol=1e-6)
     np.testing.assert_allclose(x[0, 1:], embedded[0, [3, 0]], atol=1e-6)
     np.testing.assert_allclose(x[1, 1], embedded[1, 4], atol=1e-6)
     lstm = make_model("lstm")
-    x = np.asarray(lstm._decoder_inputs({}, previous))
+    x = np.asarray(lstm.class_embedding(previous_class(previous, lstm.n_max)))
     table = np.asarray(lstm.class_embedding.embeddings)
     np.testing.assert_allclose(x, table[[[9, 3, 0], [9, 4, 5]]], atol=1e-6)  # row n_max + 1 is the start
 
@@ -218,15 +219,15 @@ def test_config_round_trip_and_keras_file(name, tmp_path):
 
 # --- decoding -------------------------------------------------------------------------------------------
 
-TSP = decoding.Constraints.for_task("tsp")
+def tsp(n, lengths=None):
+    return constraints.for_task("tsp", n, lengths)
 
 
 @pytest.mark.parametrize("name", ["lstm", "attention", "ptrnet"])
 def test_tsp_search_always_returns_tours_from_city_zero(name):
     model = make_model(name, seed=2)
     points = geometry.random_points(64, 7, seed=6)
-    for tours, _ in [decoding.greedy_decode(model, points, constraints=TSP),
-                     decoding.beam_search(model, points, 3, constraints=TSP)]:
+    for tours, _ in [constraints.search(model, points, tsp(7)), constraints.search(model, points, tsp(7), 3)]:
         assert tours.shape == (64, 7) and tours.dtype == np.int32
         assert is_valid_tour(tours, 7).all()
         assert (tours[:, 0] == 0).all()
@@ -236,8 +237,8 @@ def test_tsp_search_on_mixed_sizes():
     model = make_model("ptrnet", seed=3)
     points = geometry.random_points(32, 8, seed=7)
     lengths = np.random.default_rng(0).integers(3, 9, size=32)
-    for tours, _ in [decoding.greedy_decode(model, points, lengths, constraints=TSP),
-                     decoding.beam_search(model, points, 4, lengths, constraints=TSP)]:
+    for tours, _ in [constraints.search(model, points, tsp(8, lengths)),
+                     constraints.search(model, points, tsp(8, lengths), 4)]:
         for tour, n in zip(tours, lengths, strict=True):
             assert is_valid_tour([tour], n).all() and tour[0] == 0 and (tour[n:] == -1).all()
 
@@ -246,9 +247,9 @@ def test_tsp_search_on_mixed_sizes():
 def test_beam_width_one_is_greedy(task):
     model = make_model("ptrnet", seed=4)
     points = geometry.random_points(24, 6, seed=8)
-    constraints = decoding.Constraints.for_task(task, no_repeats=True)
-    greedy, greedy_scores = decoding.greedy_decode(model, points, constraints=constraints)
-    beam, beam_scores = decoding.beam_search(model, points, 1, constraints=constraints)
+    rules = constraints.for_task(task, 6, no_repeats=True)
+    greedy, greedy_scores = constraints.search(model, points, rules)
+    beam, beam_scores = constraints.search(model, points, rules, 1)
     np.testing.assert_array_equal(beam, greedy)
     np.testing.assert_allclose(beam_scores, greedy_scores, rtol=1e-12)
 
@@ -263,12 +264,12 @@ def test_exhaustive_beam_finds_the_most_likely_tour():
     model = make_model("ptrnet", seed=5)
     points = geometry.random_points(16, n, seed=9)
     all_tours = np.array([(0, *rest) for rest in itertools.permutations(range(1, n))])
-    log_p = np.stack([decoding.sequence_log_prob(model, points, np.tile(t, (16, 1)), eos=False) for t in all_tours])
-    exact, exact_scores = decoding.beam_search(model, points, len(all_tours), constraints=TSP)
+    log_p = np.stack([sequence_log_prob(model, points, np.tile(t, (16, 1)), eos=False) for t in all_tours])
+    exact, exact_scores = constraints.search(model, points, tsp(n), len(all_tours))
     np.testing.assert_allclose(exact_scores, log_p.max(axis=0), rtol=1e-5)
     np.testing.assert_array_equal(exact, all_tours[log_p.argmax(axis=0)])
     for width in (1, 2, 3):
-        _, scores = decoding.beam_search(model, points, width, constraints=TSP)
+        _, scores = constraints.search(model, points, tsp(n), width)
         assert (exact_scores >= scores - 1e-9).all()
 
 
@@ -277,27 +278,23 @@ def test_search_scores_are_the_models_log_probabilities(name):
     model = make_model(name, seed=6)
     points = geometry.random_points(16, 6, seed=10)
     lengths = np.array([6, 4] * 8)
-    hull = decoding.Constraints.for_task("convex_hull", no_repeats=True)
-    for sequences, scores in [decoding.greedy_decode(model, points, lengths, constraints=hull),
-                              decoding.beam_search(model, points, 3, lengths, constraints=hull)]:
+    hull = constraints.for_task("convex_hull", 6, lengths, no_repeats=True)
+    for sequences, scores in [constraints.search(model, points, hull), constraints.search(model, points, hull, 3)]:
         stopped_at_eos = (sequences != -1).sum(axis=1) < 6
-        expected = decoding.sequence_log_prob(model, points, sequences, lengths, eos=stopped_at_eos)
+        expected = sequence_log_prob(model, points, sequences, lengths, eos=stopped_at_eos)
         np.testing.assert_allclose(scores, expected, rtol=1e-4)
         for row, n in zip(sequences, lengths, strict=True):  # no repeats, only real points
             row = row[row != -1]
             assert len(set(row.tolist())) == len(row) and (row < n).all()
-    beams, beam_scores = decoding.beam_search(model, points, 3, lengths, constraints=hull, return_all=True)
+    beams, beam_scores = constraints.search(model, points, hull, 3, return_all=True)
     assert beams.shape == (16, 3, 6) and (np.diff(beam_scores, axis=1) <= 1e-12).all()  # best first
 
 
 class ScriptedModel:
-    """A stand-in with the models' decoding interface whose step-t logits are `script[t]` (n + 1 classes)."""
+    """A stand-in with the models' decoding interface whose step-t logits are `script[t]`, whatever came before."""
 
     def __init__(self, script):
         self.script = np.asarray(script, dtype=np.float32)
-
-    def eos_index(self, n_points):
-        return n_points
 
     def encode(self, points, lengths=None):
         return {}, [keras.ops.zeros((len(points), 1), dtype="int32")]
@@ -313,33 +310,91 @@ def test_eos_ends_a_sequence_and_triangles_come_in_triples():
     eos_at_step_2 = np.full((12, 5), 0.0)
     eos_at_step_2[:, 3] = 1.0  # "3, 3, 3, ..." unless something else wins
     eos_at_step_2[2, 4] = 5.0  # EOS after two outputs
-    hull, scores = decoding.greedy_decode(ScriptedModel(eos_at_step_2), points)
+    hull, scores = constraints.search(ScriptedModel(eos_at_step_2), points, constraints.TaskConstraint(4))
     np.testing.assert_array_equal(hull, [[3, 3, -1, -1]] * 2)
-    unique, _ = decoding.greedy_decode(ScriptedModel(eos_at_step_2), points,
-                                       constraints=decoding.Constraints(no_repeats=True))
+    unique, _ = constraints.search(ScriptedModel(eos_at_step_2), points,
+                                   constraints.TaskConstraint(4, no_repeats=True))
     assert (unique[:, 0] == 3).all() and (unique[:, 1] != 3).all() and (unique[:, 2:] == -1).all()
     # Delaunay: EOS only after whole triangles, so the EOS at step 2 is refused and the one at 3 is taken
     eos_at_step_2[3, 4] = 5.0
-    triangles, _ = decoding.greedy_decode(ScriptedModel(eos_at_step_2), points,
-                                          constraints=decoding.Constraints.for_task("delaunay"))
+    triangles, _ = constraints.search(ScriptedModel(eos_at_step_2), points, constraints.for_task("delaunay", 4))
     assert triangles.shape == (2, geometry.max_triangles(4), 3)
     np.testing.assert_array_equal(triangles[:, 0], [[3, 3, 3]] * 2)
     assert (triangles[:, 1:] == -1).all()
     # a tour never stops early, whatever EOS scores
-    tours, _ = decoding.beam_search(ScriptedModel(eos_at_step_2), points, 2, constraints=TSP)
+    tours, _ = constraints.search(ScriptedModel(eos_at_step_2), points, tsp(4), 2)
     assert is_valid_tour(tours, 4).all()
+
+
+def test_a_dictionary_wider_than_the_points_only_offers_real_points():
+    """The baselines' n_max + 1 classes at n < n_max points: classes n .. n_max - 1 are never emitted."""
+    script = np.zeros((6, 9))
+    script[:, 5:8] = 3.0  # classes 5, 6, 7 (no point at n = 5) score highest, then EOS (8) from step 2
+    script[2:, 8] = 2.0
+    points = geometry.random_points(3, 5, seed=1)
+    for width in (None, 3):
+        outputs, _ = constraints.search(ScriptedModel(script), points, constraints.TaskConstraint(5), width)
+        assert outputs.shape == (3, 5) and (outputs[:, :2] < 5).all() and (outputs[:, 2:] == -1).all()
 
 
 def test_length_penalty_is_off_by_default_and_favours_longer_outputs():
     # step 0: log p = -1.1 (point 0), -1.2 (point 1), -1.0 (EOS); step 1: EOS almost surely
     log_p = np.log([[np.exp(-1.1), 1 - np.exp(-1.1) - np.exp(-1.0), np.exp(-1.0)], [0.005, 0.005, 0.99]])
-    model, points = ScriptedModel(log_p), geometry.random_points(1, 2, seed=0)
-    empty, score = decoding.beam_search(model, points, 2)
+    model, points, rules = ScriptedModel(log_p), geometry.random_points(1, 2, seed=0), constraints.TaskConstraint(2)
+    empty, score = constraints.search(model, points, rules, 2)
     np.testing.assert_array_equal(empty, [[-1, -1]])
     np.testing.assert_allclose(score, [-1.0])
-    longer, score = decoding.beam_search(model, points, 2, length_penalty=1.0)
+    longer, score = constraints.search(model, points, rules, 2, length_penalty=1.0)
     np.testing.assert_array_equal(longer, [[0, -1]])
     np.testing.assert_allclose(score, [-1.1 + np.log(0.99)])  # the returned score stays log p
+
+
+class NoClassTwiceInARow:
+    """A rule of no task here, kept in a dict record: a class may not follow itself (EOS is class 0)."""
+
+    def start(self, batch, n_out):
+        self.n_out = n_out
+        return {"last": np.full(batch, -1)}
+
+    def allowed(self, record, step):
+        return np.arange(self.n_out)[None, :] != record["last"][:, None]
+
+    def update(self, record, step, emitted):
+        return {"last": np.where(emitted >= 0, emitted, record["last"])}
+
+    def complete(self, record):
+        return np.zeros(len(record["last"]), dtype=bool)
+
+
+def test_the_search_takes_any_constraint_and_eos_class():
+    """decoding.py knows nothing of points: EOS is class 0 here, and the rule is the constraint object's.
+
+    The exhaustive beam (as wide as the live prefixes) equals the best of every allowed sequence, scored by hand.
+    """
+    rng = np.random.default_rng(0)
+    steps, n_out = 5, 4
+    script = rng.normal(size=(steps, n_out)) * 2
+    script[:, 0] -= 4.0  # EOS unlikely, so the best sequence is long and its argmax path ([2, 2, 3, 1, 3]) forbidden
+    log_p = script - np.log(np.exp(script).sum(axis=1, keepdims=True))
+    best, best_score = None, -np.inf
+    for length in range(steps + 1):
+        for seq in itertools.product(range(1, n_out), repeat=length):
+            if any(a == b for a, b in itertools.pairwise(seq)):
+                continue
+            score = sum(log_p[t, c] for t, c in enumerate(seq)) + (log_p[length, 0] if length < steps else 0.0)
+            if score > best_score:
+                best, best_score = seq, score
+    encoded = ScriptedModel(script).encode(np.zeros((2, 1, 2)))
+    found, score = decoding.beam_search(ScriptedModel(script), encoded, 3 ** steps, steps, NoClassTwiceInARow(), eos=0)
+    np.testing.assert_array_equal(found[0], [*best, *[-1] * (steps - len(best))])
+    np.testing.assert_allclose(score, [best_score] * 2, rtol=1e-6)
+    greedy, _ = decoding.greedy_decode(ScriptedModel(script), encoded, steps, NoClassTwiceInARow(), eos=0)
+    row = greedy[0][greedy[0] != -1]
+    assert (row != 0).all() and (np.diff(row) != 0).all()
+    free, _ = decoding.greedy_decode(ScriptedModel(script), encoded, steps, eos=0)  # no constraint: the argmax
+    argmax = script.argmax(axis=1)
+    ends = (argmax == 0).tolist().index(True) if 0 in argmax else steps
+    np.testing.assert_array_equal(free[0], [*argmax[:ends], *[-1] * (steps - ends)])
 
 
 # --- learning -------------------------------------------------------------------------------------------
@@ -353,11 +408,11 @@ def test_pointer_net_overfits_a_few_convex_hulls():
     model = PointerNet(units=32)
     model.build()
     model.compile(keras.optimizers.Adam(1e-2, clipnorm=2.0), SequenceNLL())
-    before, _ = decoding.greedy_decode(model, points)
+    before, _ = constraints.search(model, points, constraints.TaskConstraint(6))
     repeats = 200
     model.fit({"points": np.tile(points, (repeats, 1, 1)), "targets": np.tile(targets, (repeats, 1))},
               np.tile(targets, (repeats, 1)), batch_size=8, epochs=1, shuffle=False, verbose=0)
-    after, _ = decoding.greedy_decode(model, points)
+    after, _ = constraints.search(model, points, constraints.TaskConstraint(6))
     assert metrics.sequence_accuracy(before, hulls) < 0.5
     assert metrics.sequence_accuracy(after, hulls) == 1.0
 
@@ -367,6 +422,6 @@ def test_points_enter_the_embedding_centred():
     assert np.allclose(centred(np.array([[0.0, 0.0], [0.5, 0.5], [1.0, 1.0]])), [[-1, -1], [0, 0], [1, 1]])
     model = make_model("lstm")
     points = np.array([[[0.5, 0.5], [1.0, 0.5], [0.0, 0.5]]], dtype=np.float32)
-    x, *_ = model._encode(points, None)
+    x, *_ = encode_points(model.embed, model.encoder, points)
     kernel, bias = (np.asarray(w) for w in model.embed.weights)
     np.testing.assert_allclose(np.asarray(x)[0], [bias, bias + kernel[0], bias - kernel[0]], atol=1e-6)

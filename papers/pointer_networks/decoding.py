@@ -1,82 +1,55 @@
-"""Decoding Pointer Networks' models (Vinyals et al. 2015): greedy and beam search, with output constraints.
+"""Greedy and beam search over an encoder-decoder that emits one class per step, with constraints passed in as data.
 
-Works with any model of `model.py` through its per-step interface: `memory, state = model.encode(points,
-lengths)` and `logits, state = model.decode_step(memory, state, previous)`; the last output class is the
-end of sequence (EOS). The search itself is NumPy over the models' logits, batched over instances (and
-beams). Scores are the model's own log-probabilities, log p(C | P) = sum_i log softmax(logits_i)[C_i]:
-a constraint removes outputs from the search but does not renormalise the distribution, so a score is
-always the probability the model gives the sequence (`sequence_log_prob` computes the same by teacher
-forcing).
+The search knows a model only through one decoder step:
 
-Constraints (`Constraints`; the paper's Sec. 4.4 restricts TSP's beam search to valid tours):
+    logits, state = model.decode_step(memory, state, previous)
 
-* always: only real input points (index < n, < the instance's length with padded inputs) and EOS;
-* `no_repeats`: no index twice;
-* `tour` (TSP): exactly one step per city, every city once, starting at city 0, no EOS; decoding stops when
-  every city is in the tour (the tour closes on its own, as the data layer's TSP targets);
-* `group` (Delaunay: 3): EOS only after a whole number of groups, and the output is returned as (B, T, group),
-  triangles as triples.
+`memory, state` are what the model's encoder returned for a batch (e.g. `model.encode(...)`): any nesting of
+tensors whose first axis is the batch; the search repeats both for its beams and reorders `state` as it keeps
+hypotheses. `previous` (R,) int32 holds each row's previous output class, -1 at the first step (the model reads
+its start symbol there); `logits` is (R, n_out). One class, `eos` (the last one unless given), ends a sequence
+and is not returned. Everything else about the task is the constraint's.
 
-A sequence ends at EOS (which is not returned; convex hulls close on their own) or after `max_length` indices.
-The results are int32 arrays padded with -1, shaped as the data layer's targets: convex hull and TSP (B, n),
-Delaunay (B, 2n - 5, 3).
+Scores are the model's own log-probabilities, log p(C | X) = sum_i log softmax(logits_i)[C_i]: a constraint
+removes outputs from the search but does not renormalise the distribution, so a score is always the probability
+the model gives the sequence.
+
+A constraint says which classes a hypothesis may emit next. It keeps a record per hypothesis: a NumPy array (or
+a tuple or dict of them) with one row per hypothesis, which the search copies along when it repeats and reorders
+hypotheses. Its four methods:
+
+    record = constraint.start(batch, n_out)          the record of each instance before its first output
+    allowed = constraint.allowed(record, step)       bool (R, n_out): what each row may emit at `step` (0-based)
+    record = constraint.update(record, step, emitted)  after row r emitted class emitted[r] at `step`;
+                                                     emitted[r] is -1 where the row emitted nothing (it had ended)
+    complete = constraint.complete(record)           bool (R,): rows that are finished without emitting EOS
+
+`Unconstrained` allows every class. A row that a constraint leaves with nothing to emit ends (EOS). A sequence
+ends at EOS or after `max_length` outputs. The searches return int32 (B, max_length) class sequences padded
+with -1 (EOS removed) and their float64 log-probabilities (B,).
 """
 
-from dataclasses import dataclass
-
+import keras
 import numpy as np
 from keras import ops
-
-from papers.pointer_networks.geometry import max_triangles
 
 PAD = -1
 
 
-@dataclass(frozen=True)
-class Constraints:
-    """Which outputs a step may choose; `allowed` gives the mask for every row of a batch.
+class Unconstrained:
+    """Every class at every step: the record is the mask of allowed classes, all True."""
 
-    Presets: `Constraints.for_task("convex_hull" | "delaunay" | "tsp")`.
-    """
+    def start(self, batch: int, n_out: int) -> np.ndarray:
+        return np.ones((batch, n_out), dtype=bool)
 
-    no_repeats: bool = False
-    tour: bool = False
-    group: int = 1
+    def allowed(self, record: np.ndarray, step: int) -> np.ndarray:
+        return record
 
-    @classmethod
-    def for_task(cls, task: str, no_repeats: bool = False) -> "Constraints":
-        if task == "convex_hull":
-            return cls(no_repeats=no_repeats)
-        if task == "delaunay":
-            return cls(no_repeats=False, group=3)
-        if task.startswith("tsp"):
-            return cls(tour=True)
-        raise ValueError(f"unknown task {task!r}; choose convex_hull, delaunay or tsp")
+    def update(self, record: np.ndarray, step: int, emitted: np.ndarray) -> np.ndarray:
+        return record
 
-    def default_max_length(self, n_points: int) -> int:
-        return self.group * max_triangles(n_points) if self.group == 3 else n_points
-
-    def allowed(self, step: int, visited: np.ndarray, valid: np.ndarray, n_out: int) -> np.ndarray:
-        """bool (R, n_out): the outputs allowed at `step` (0-based) given the points `visited` (R, n) so far.
-
-        `valid` (R, n) marks the real points of each row; the last class (n_out - 1) is EOS.
-        """
-        rows, n = visited.shape
-        allowed = np.zeros((rows, n_out), dtype=bool)
-        allowed[:, :n] = valid
-        if self.no_repeats or self.tour:
-            allowed[:, :n] &= ~visited
-        if self.tour and step == 0:
-            allowed[:, 1:n] = False  # the tour starts at city 0
-        allowed[:, -1] = not self.tour and step % self.group == 0
-        allowed[~allowed.any(axis=1), -1] = True  # nothing left to choose: stop
-        return allowed
-
-    def complete(self, visited: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        """bool (R,): rows that are finished without EOS (a tour that holds every city)."""
-        if not self.tour:
-            return np.zeros(len(visited), dtype=bool)
-        return (visited | ~valid).all(axis=1)
+    def complete(self, record: np.ndarray) -> np.ndarray:
+        return np.zeros(len(record), dtype=bool)
 
 
 def _log_softmax(logits) -> np.ndarray:
@@ -85,141 +58,115 @@ def _log_softmax(logits) -> np.ndarray:
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
 
-def _valid_points(points, lengths) -> np.ndarray:
-    batch, n = np.shape(points)[:2]
-    if lengths is None:
-        return np.ones((batch, n), dtype=bool)
-    return np.arange(n)[None, :] < np.asarray(lengths).reshape(-1, 1)
+def _rows(structure, index):
+    """Every array of a record or state, rows picked by `index` (NumPy arrays stay NumPy, tensors tensors)."""
+    def take(x):
+        return x[index] if isinstance(x, np.ndarray) else ops.take(x, index, axis=0)
+    return keras.tree.map_structure(take, structure)
 
 
-def _finish(sequences: np.ndarray, constraints: Constraints) -> np.ndarray:
-    sequences = sequences.astype(np.int32)
-    if constraints.group > 1:
-        sequences = sequences.reshape(*sequences.shape[:-1], -1, constraints.group)
-    return sequences
+def _allowed(constraint, record, step: int, n_out: int, eos: int) -> np.ndarray:
+    allowed = np.asarray(constraint.allowed(record, step), dtype=bool).copy()
+    if allowed.shape[1] != n_out:
+        raise ValueError(f"the constraint allows {allowed.shape[1]} classes; the model has {n_out}")
+    allowed[~allowed.any(axis=1), eos] = True  # nothing left to emit: the row ends
+    return allowed
 
 
-def _setup(points, lengths, constraints, max_length):
-    points = np.asarray(points, dtype=np.float32)
-    constraints = constraints or Constraints()
-    if max_length is None:
-        max_length = constraints.default_max_length(points.shape[1])
-    if max_length % constraints.group:
-        raise ValueError(f"max_length={max_length} is not a multiple of group={constraints.group}")
-    return points, constraints, max_length, _valid_points(points, lengths)
+def _batch_size(state) -> int:
+    return int(ops.shape(keras.tree.flatten(state)[0])[0])
 
 
-def greedy_decode(model, points, lengths=None, constraints: Constraints | None = None,
-                  max_length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The most likely output at every step. Returns (indices int32 padded with -1, log p float64 (B,))."""
-    points, constraints, max_length, valid = _setup(points, lengths, constraints, max_length)
-    batch, n = points.shape[:2]
-    memory, state = model.encode(points, lengths)
+def greedy_decode(model, encoded, max_length: int, constraint=None,
+                  eos: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The most likely allowed class at every step. Returns (classes int32 (B, max_length), log p float64 (B,)).
+
+    `encoded` = (memory, state) of a batch of B inputs, as the model's encoder returns them.
+    """
+    memory, state = encoded
+    constraint = constraint or Unconstrained()
+    batch = _batch_size(state)
     sequences = np.full((batch, max_length), PAD, dtype=np.int64)
-    visited = np.zeros((batch, n), dtype=bool)
     finished = np.zeros(batch, dtype=bool)
     scores = np.zeros(batch)
     previous = np.full(batch, PAD, dtype=np.int32)
     rows = np.arange(batch)
-    for step in range(max_length):
-        if finished.all():
-            break
-        logits, state = model.decode_step(memory, state, previous)
-        log_p = _log_softmax(logits)
-        eos = log_p.shape[1] - 1
-        log_p = np.where(constraints.allowed(step, visited, valid, log_p.shape[1]), log_p, -np.inf)
-        choice = log_p.argmax(axis=1)
-        live = ~finished
-        scores[live] += log_p[rows, choice][live]
-        emit = live & (choice != eos)
-        sequences[emit, step] = choice[emit]
-        visited[rows[emit], choice[emit]] = True
-        finished |= (live & (choice == eos)) | constraints.complete(visited, valid)
-        previous = choice.astype(np.int32)
-    return _finish(sequences, constraints), scores
-
-
-def beam_search(model, points, beam_width: int, lengths=None, constraints: Constraints | None = None,
-                max_length: int | None = None, length_penalty: float = 0.0,
-                return_all: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Beam search, batched over instances: keeps the `beam_width` best prefixes of every instance.
-
-    Candidates are ranked by log p / L^length_penalty (L: outputs so far, EOS included); 0, the default,
-    ranks by log p. A finished hypothesis keeps its place in the beam (its one continuation costs 0)
-    until every beam is finished or `max_length` is reached. Returns the best hypothesis per instance
-    (indices int32 padded with -1, log p float64 (B,)), or with `return_all` every beam, best first:
-    (B, beam_width, ...) and (B, beam_width). Beam search is not exact: a wider beam usually, but not
-    always, finds a more likely sequence; a beam as wide as the number of valid sequences is exhaustive.
-    """
-    if beam_width < 1:
-        raise ValueError(f"beam_width must be >= 1, got {beam_width}")
-    points, constraints, max_length, valid = _setup(points, lengths, constraints, max_length)
-    batch, n = points.shape[:2]
-    k = beam_width
-    memory, state = model.encode(points, lengths)
-    # row b * k + j is beam j of instance b
-    memory = {key: ops.repeat(value, k, axis=0) for key, value in memory.items()}
-    state = [ops.repeat(s, k, axis=0) for s in state]
-    valid = np.repeat(valid, k, axis=0).reshape(batch, k, n)
-    sequences = np.full((batch, k, max_length), PAD, dtype=np.int64)
-    visited = np.zeros((batch, k, n), dtype=bool)
-    finished = np.zeros((batch, k), dtype=bool)
-    scores = np.full((batch, k), -np.inf)
-    scores[:, 0] = 0.0  # one live hypothesis at the start, so no beam is a copy of another
-    lengths_so_far = np.zeros((batch, k))
-    previous = np.full(batch * k, PAD, dtype=np.int32)
-    instance = np.arange(batch)[:, None]
+    record = None
     for step in range(max_length):
         if finished.all():
             break
         logits, state = model.decode_step(memory, state, previous)
         log_p = _log_softmax(logits)
         n_out = log_p.shape[1]
-        eos = n_out - 1
-        allowed = constraints.allowed(step, visited.reshape(batch * k, n), valid.reshape(batch * k, n), n_out)
-        log_p = np.where(allowed, log_p, -np.inf).reshape(batch, k, n_out)
+        end = n_out - 1 if eos is None else eos
+        record = constraint.start(batch, n_out) if record is None else record
+        log_p = np.where(_allowed(constraint, record, step, n_out, end), log_p, -np.inf)
+        choice = log_p.argmax(axis=1)
+        live = ~finished
+        scores[live] += log_p[rows, choice][live]
+        emit = live & (choice != end)
+        sequences[emit, step] = choice[emit]
+        record = constraint.update(record, step, np.where(emit, choice, PAD))
+        finished |= (live & (choice == end)) | constraint.complete(record)
+        previous = choice.astype(np.int32)
+    return sequences.astype(np.int32), scores
+
+
+def beam_search(model, encoded, beam_width: int, max_length: int, constraint=None, eos: int | None = None,
+                length_penalty: float = 0.0, return_all: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Beam search, batched over instances: keeps the `beam_width` best prefixes of every instance.
+
+    `encoded` = (memory, state) of a batch of B inputs, as the model's encoder returns them. Candidates are
+    ranked by log p / L^length_penalty (L: outputs so far, EOS included); 0, the default, ranks by log p. A
+    finished hypothesis keeps its place in the beam (its one continuation, EOS, costs 0) until every beam is
+    finished or `max_length` is reached. Returns the best hypothesis per instance (classes int32 (B, max_length),
+    log p float64 (B,)), or with `return_all` every beam, best first: (B, beam_width, max_length) and
+    (B, beam_width). Beam search is not exact: a wider beam usually, but not always, finds a more likely
+    sequence; a beam as wide as the number of allowed sequences is exhaustive.
+    """
+    if beam_width < 1:
+        raise ValueError(f"beam_width must be >= 1, got {beam_width}")
+    memory, state = encoded
+    constraint = constraint or Unconstrained()
+    batch, k = _batch_size(state), beam_width
+    # row b * k + j is beam j of instance b
+    copies = np.repeat(np.arange(batch), k)
+    memory, state = _rows(memory, copies), _rows(state, copies)
+    sequences = np.full((batch, k, max_length), PAD, dtype=np.int64)
+    finished = np.zeros((batch, k), dtype=bool)
+    scores = np.full((batch, k), -np.inf)
+    scores[:, 0] = 0.0  # one live hypothesis at the start, so no beam is a copy of another
+    lengths_so_far = np.zeros((batch, k))
+    previous = np.full(batch * k, PAD, dtype=np.int32)
+    instance = np.arange(batch)[:, None]
+    record = None
+    for step in range(max_length):
+        if finished.all():
+            break
+        logits, state = model.decode_step(memory, state, previous)
+        log_p = _log_softmax(logits)
+        n_out = log_p.shape[1]
+        end = n_out - 1 if eos is None else eos
+        record = _rows(constraint.start(batch, n_out), copies) if record is None else record
+        log_p = np.where(_allowed(constraint, record, step, n_out, end), log_p, -np.inf).reshape(batch, k, n_out)
         log_p[finished] = -np.inf
-        log_p[finished, eos] = 0.0  # a finished hypothesis stays as it is
+        log_p[finished, end] = 0.0  # a finished hypothesis stays as it is
         total = scores[:, :, None] + log_p
         length = lengths_so_far + ~finished
         rank = total / length[:, :, None] ** length_penalty if length_penalty else total
         best = np.argsort(-rank.reshape(batch, k * n_out), axis=1, kind="stable")[:, :k]
         source, choice = best // n_out, best % n_out
+        kept = (instance * k + source).reshape(-1)  # the rows the new beams continue
         scores = total.reshape(batch, k * n_out)[instance, best]
-        sequences, visited = sequences[instance, source], visited[instance, source]
+        sequences = sequences[instance, source]
         was_finished, lengths_so_far = finished[instance, source], length[instance, source]
-        emit = ~was_finished & (choice != eos)
+        emit = ~was_finished & (choice != end)
         sequences[emit, step] = choice[emit]
-        b, j = np.nonzero(emit)
-        visited[b, j, choice[emit]] = True
-        finished = was_finished | (~was_finished & (choice == eos))
-        finished |= constraints.complete(visited.reshape(batch * k, n), valid.reshape(batch * k, n)).reshape(batch, k)
-        state = [ops.take(s, (instance * k + source).reshape(-1), axis=0) for s in state]
+        record = constraint.update(_rows(record, kept), step, np.where(emit, choice, PAD).reshape(-1))
+        finished = was_finished | (~was_finished & (choice == end))
+        finished |= constraint.complete(record).reshape(batch, k)
+        state = _rows(state, kept)
         previous = choice.reshape(-1).astype(np.int32)
     if return_all:
-        return _finish(sequences, constraints), scores
-    return _finish(sequences[:, 0], constraints), scores[:, 0]
-
-
-def sequence_log_prob(model, points, sequences, lengths=None, eos=True) -> np.ndarray:
-    """log p(C | P) (B,) of given index sequences (int, padded with -1) by teacher forcing.
-
-    `eos` (a bool, or one per sequence): whether the EOS class after the sequence counts too, as for the
-    sequences a decoder stopped at EOS; not for tours, nor for sequences cut at `max_length`.
-    """
-    sequences = np.asarray(sequences).reshape(len(sequences), -1)
-    points = np.asarray(points, dtype=np.float32)
-    eos = np.broadcast_to(np.asarray(eos, dtype=bool), (len(sequences),))
-    eos_class = model.eos_index(points.shape[1])
-    targets = np.full((len(sequences), sequences.shape[1] + 1), PAD, dtype=np.int32)
-    for i, row in enumerate(sequences):
-        row = row[row != PAD]
-        targets[i, : len(row)] = row
-        if eos[i]:
-            targets[i, len(row)] = eos_class
-    inputs = {"points": points, "targets": targets}
-    if lengths is not None:
-        inputs["lengths"] = np.asarray(lengths, dtype=np.int32)
-    log_p = _log_softmax(model(inputs))
-    picked = np.take_along_axis(log_p, np.maximum(targets, 0)[..., None], axis=-1)[..., 0]
-    return np.where(targets != PAD, picked, 0.0).sum(axis=1)
+        return sequences.astype(np.int32), scores
+    return sequences[:, 0].astype(np.int32), scores[:, 0]

@@ -1,0 +1,110 @@
+"""The output rules of Pointer Networks' three tasks (Vinyals et al. 2015), as constraints for `decoding.py`'s searches.
+
+The output classes are the models' (model.py): class j < n is input point j, the last class is EOS. The rules:
+
+* every task: only real input points (index < n; < the instance's length in a padded batch) and EOS;
+* convex hull: no vertex twice (`no_repeats`);
+* TSP (Sec. 4.4: the beam search considers only valid tours): city 0 first, every city exactly once, no EOS; the
+  search stops when every city is in the tour (it closes on its own, as the data layer's TSP targets);
+* Delaunay: vertices repeat across triangles; EOS only after a whole triangle, at most 2n - 5 triangles (the most a
+  triangulation of n points has), returned as triples.
+
+`search` decodes a batch of point sets under one of these (greedy or beam) and returns the outputs shaped as the
+data layer's targets: convex hull and TSP (B, n), Delaunay (B, 2n - 5, 3), int32 padded with -1, with their log p.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from papers.pointer_networks import decoding
+from papers.pointer_networks.geometry import max_triangles
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: `lengths` is an array
+class TaskConstraint:
+    """The rules for a batch of point sets of `n_points` points (`lengths`: the real number of each, if they vary).
+
+    Implements `decoding.py`'s constraint interface. Its record is bool (R, n_out - 1), the points each hypothesis
+    may still emit: the real ones, less (with `no_repeats` or `tour`) those it has emitted; classes past n (the
+    baselines' dictionary is n_max wide) are never allowed. `TaskConstraint(n)` allows any real point and EOS.
+    """
+
+    n_points: int
+    lengths: np.ndarray | None = None
+    no_repeats: bool = False
+    tour: bool = False
+    triangles: bool = False
+
+    @property
+    def max_length(self) -> int:
+        """The most outputs a search emits: 3 (2n - 5) for triangles, else n (a hull, a tour)."""
+        return 3 * max_triangles(self.n_points) if self.triangles else self.n_points
+
+    def start(self, batch: int, n_out: int) -> np.ndarray:
+        if n_out - 1 < self.n_points:
+            raise ValueError(f"the model has {n_out} classes, too few for {self.n_points} points and EOS")
+        available = np.zeros((batch, n_out - 1), dtype=bool)
+        if self.lengths is None:
+            available[:, : self.n_points] = True
+        else:
+            lengths = np.asarray(self.lengths).reshape(-1)
+            if len(lengths) != batch:
+                raise ValueError(f"{len(lengths)} lengths for a batch of {batch}")
+            available[:, : self.n_points] = np.arange(self.n_points)[None, :] < lengths[:, None]
+        return available
+
+    def allowed(self, available: np.ndarray, step: int) -> np.ndarray:
+        points = available.copy()
+        if self.tour and step == 0:
+            points[:, 1:] = False  # the tour starts at city 0
+        eos = not self.tour and (not self.triangles or step % 3 == 0)  # a tour never stops; triangles stop whole
+        return np.concatenate([points, np.full((len(points), 1), eos)], axis=1)
+
+    def update(self, available: np.ndarray, step: int, emitted: np.ndarray) -> np.ndarray:
+        if not (self.no_repeats or self.tour):
+            return available
+        rows = np.flatnonzero(emitted >= 0)
+        available = available.copy()
+        available[rows, emitted[rows]] = False
+        return available
+
+    def complete(self, available: np.ndarray) -> np.ndarray:
+        """A tour is complete when no city is left (without EOS); the other tasks end at EOS."""
+        if not self.tour:
+            return np.zeros(len(available), dtype=bool)
+        return ~available.any(axis=1)
+
+    def as_targets(self, sequences: np.ndarray) -> np.ndarray:
+        """Search outputs (..., max_length) shaped as the data layer's targets: triangles as (..., 2n - 5, 3)."""
+        return sequences.reshape(*sequences.shape[:-1], -1, 3) if self.triangles else sequences
+
+
+def for_task(task: str, n_points: int, lengths=None, no_repeats: bool = False) -> TaskConstraint:
+    """The rules of "convex_hull" (`no_repeats` as asked), "delaunay" (vertices repeat) or "tsp*" (valid tours)."""
+    if task == "convex_hull":
+        return TaskConstraint(n_points, lengths, no_repeats=no_repeats)
+    if task == "delaunay":
+        return TaskConstraint(n_points, lengths, triangles=True)
+    if task.startswith("tsp"):
+        return TaskConstraint(n_points, lengths, tour=True)
+    raise ValueError(f"unknown task {task!r}; choose convex_hull, delaunay or tsp")
+
+
+def search(model, points, constraint: TaskConstraint, beam_width: int | None = None,
+           **beam_options) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy (`beam_width` None) or beam search of `model` over point sets (B, n, 2) under `constraint`.
+
+    Returns (outputs int32 padded with -1, shaped as the data layer's targets; log p float64 (B,)); `beam_options`
+    go to `decoding.beam_search` (length_penalty, return_all: then (B, beam_width, ...) outputs, best first).
+    """
+    points = np.asarray(points, dtype=np.float32)
+    if points.shape[1] != constraint.n_points:
+        raise ValueError(f"the constraint is for {constraint.n_points} points; got {points.shape[1]}")
+    encoded = model.encode(points, constraint.lengths)
+    if beam_width is None:
+        sequences, scores = decoding.greedy_decode(model, encoded, constraint.max_length, constraint)
+    else:
+        sequences, scores = decoding.beam_search(model, encoded, beam_width, constraint.max_length, constraint,
+                                                 **beam_options)
+    return constraint.as_targets(sequences), scores
