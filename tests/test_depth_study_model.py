@@ -1,13 +1,19 @@
-"""Depth study models: the papers' parameter counts, option-A shortcuts, weight decay, the lesion, and saving."""
+"""Depth study models: the papers' parameter counts, option-A shortcuts, weight decay, the lesion, and saving
+(resnet.py, densenet.py, block_lesion.py, model.py)."""
 
 import os
+import warnings
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from papers.depth_study import block_lesion
 from papers.depth_study import model as M
+from papers.depth_study.block_lesion import lesion_logits
+from papers.depth_study.densenet import DenseLayer, DenseNet
+from papers.depth_study.resnet import BasicBlock, CifarResNet, OptionAShortcut, resnet, resnet_param_count
 
 # akamaster/pytorch_resnet_cifar10 resnet.py's self-test (trainable parameters: BN gamma and beta included,
 # moving statistics not), on CIFAR's 32x32x3; He et al. 2016 Table 6 rounds them to 0.27M .. 19.4M.
@@ -50,14 +56,14 @@ def test_resnet_and_plain_parameter_counts_match_the_paper(depth):
     plain = M.build_model(f"plain{depth}")
     assert M.count_params(resnet) == RESNET_PARAMS[depth]
     assert M.count_params(plain) == RESNET_PARAMS[depth]  # option A adds no parameter
-    assert M.resnet_param_count(depth) == RESNET_PARAMS[depth]
+    assert resnet_param_count(depth) == RESNET_PARAMS[depth]
     assert round(RESNET_PARAMS[depth] / 1e6, 2 if depth < 110 else 1) == PAPER_RESNET_MILLIONS[depth]
     convs = [w for w in resnet.trainable_weights if len(w.shape) == 4]
     assert len(convs) + 1 == depth  # 6n + 2 weighted layers: the convolutions and the dense layer
 
 
 def test_resnet1202_parameter_count_from_the_layer_shapes():
-    assert M.resnet_param_count(1202) == RESNET_PARAMS[1202]
+    assert resnet_param_count(1202) == RESNET_PARAMS[1202]
 
 
 @pytest.mark.parametrize("depth,width,channels,classes", [(8, 4, 1, 3), (14, 8, 3, 10), (26, 6, 2, 100)])
@@ -65,12 +71,12 @@ def test_the_shape_count_equals_the_built_count(depth, width, channels, classes)
     """`resnet_param_count` is what test_resnet1202 trusts: it must agree with built models of other shapes."""
     for name in ("resnet", "plain"):
         model = M.build_model(f"{name}{depth}", input_shape=(8, 8, channels), width=width, num_classes=classes)
-        assert M.count_params(model) == M.resnet_param_count(depth, width, classes, channels)
+        assert M.count_params(model) == resnet_param_count(depth, width, classes, channels)
 
 
 @pytest.mark.skipif(not os.environ.get("DEPTH_STUDY_BUILD_1202"),
-                    reason="building ResNet-1202's 600 blocks takes 15-40 s on 2 cores; the count is asserted from "
-                           "the layer shapes above; set DEPTH_STUDY_BUILD_1202=1 to build it")
+                    reason="tracing ResNet-1202's 600 blocks to build them is slow on a CPU; the count is asserted"
+                           " from the layer shapes above; set DEPTH_STUDY_BUILD_1202=1 to build it")
 def test_resnet1202_built_parameter_count():
     assert M.count_params(M.build_model("resnet1202")) == RESNET_PARAMS[1202]
 
@@ -90,9 +96,9 @@ def test_densenet_parameter_counts_match_the_paper():
 
 def test_invalid_depths_and_names_say_what_is_valid():
     with pytest.raises(ValueError, match=r"6n \+ 2.*20, 32, 44, 56, 110, 1202.*got 21"):
-        M.CifarResNet(21)
+        CifarResNet(21)
     with pytest.raises(ValueError, match=r"3m \+ 4.*got 41"):
-        M.DenseNet(41)
+        DenseNet(41)
     with pytest.raises(ValueError, match=r"6m \+ 4.*got 42"):
         M.build_model("densenet_bc42")
     with pytest.raises(ValueError, match="unknown architecture 'resnet_20'.*resnet<6n\\+2>"):
@@ -143,8 +149,8 @@ def test_option_a_shortcut_subsamples_and_zero_pads():
 def test_stride_two_convolution_is_centred_on_the_pixels_the_shortcut_keeps():
     """With centre-tap kernels and identity BNs the residual branch copies its input: it must sample
     x[::2, ::2] like the shortcut (Torch's pad 1), not x[1::2, 1::2] as Keras' 'same' padding would."""
-    block = M.BasicBlock(4, stride=2)
-    block.build((None, 8, 8, 2))
+    block = BasicBlock(4, stride=2)
+    block(np.zeros((1, 8, 8, 2), "float32"))  # built by tracing its call
     for conv, c_in in ((block.conv1, 2), (block.conv2, 4)):
         kernel = np.zeros((3, 3, c_in, 4), dtype="float32")
         kernel[1, 1, np.arange(c_in), np.arange(c_in)] = 1.0
@@ -181,8 +187,8 @@ def test_plain_net_has_no_shortcut_path():
     """A plain block is ReLU(F(x)): with F's last BN zeroed it outputs zero, a residual block outputs ReLU(x)."""
     x = np.abs(images(2, 8, 4))
     for residual in (True, False):
-        block = M.BasicBlock(4, residual=residual)
-        block.build(x.shape)
+        block = BasicBlock(4, residual=residual)
+        block(np.zeros_like(x))
         block.bn2.gamma.assign(np.zeros(4, "float32"))
         block.bn2.beta.assign(np.zeros(4, "float32"))
         expected = x if residual else np.zeros_like(x)
@@ -215,38 +221,50 @@ def reference_forward(model, x, deleted=()):
     return np.asarray(model.classifier(h.mean(axis=(1, 2))))
 
 
+def keep_all_but(model, deleted=()):
+    keep = np.ones(len(model.blocks), dtype=bool)
+    keep[list(deleted)] = False
+    return keep
+
+
+def with_blocks_as_shortcuts(model, deleted):
+    """`model`'s own layers (shared weights) as a keras.Sequential whose blocks in `deleted` are option-A shortcuts
+    s(x) of their shape: the network Veit et al. evaluate, written as a model of its own rather than by `where`."""
+    return keras.Sequential([model.stem_conv, model.stem_bn, keras.layers.ReLU(),
+                             *(OptionAShortcut(b.filters, b.stride, name=f"{b.name}_deleted") if i in deleted else b
+                               for i, b in enumerate(model.blocks)),
+                             model.pool, model.classifier])
+
+
 @pytest.mark.parametrize("residual", [True, False])
-def test_deleting_nothing_gives_exactly_the_inference_outputs(residual):
+def test_keeping_every_block_is_the_intact_network_in_inference_mode(residual):
     model = tiny_resnet(residual)
     x = images()
-    view = M.lesioned(model, set())
-    np.testing.assert_array_equal(np.asarray(view(x)), np.asarray(model(x, training=False)))
-    np.testing.assert_allclose(np.asarray(view(x)), reference_forward(model, x), rtol=1e-4, atol=1e-5)
-    assert not np.allclose(np.asarray(model(x, training=True)), np.asarray(model(x, training=False)), atol=1e-3)
+    out = np.asarray(lesion_logits(model, x, keep_all_but(model)))
+    np.testing.assert_array_equal(out, np.asarray(model(x, training=False)))
+    np.testing.assert_allclose(out, reference_forward(model, x), rtol=1e-4, atol=1e-5)
+    assert not np.allclose(np.asarray(model(x, training=True)), out, atol=1e-3)  # BN's statistics are visible
 
 
 @pytest.mark.parametrize("residual", [True, False])
-def test_deleting_each_block(residual):
-    """Every block, downsampling ones included (2 and 4), of the ResNet and of the plain control: the view
-    computes the network with that block replaced by s(x), changes the output, and no weight of the model moves
-    (not even BN's moving statistics, when called with training=True or evaluated)."""
+def test_deleting_blocks_equals_the_network_whose_blocks_are_their_shortcut(residual):
+    """Every block, downsampling ones included (2 and 4), of the ResNet and of the plain control, and a set of
+    three: the lesion computes the network with those blocks replaced by s(x), the output changes, and no weight
+    of the model moves (not even BN's moving statistics)."""
     model = tiny_resnet(residual)
-    x, y = images(4), np.array([0, 1, 2, 3])
-    original = np.asarray(model(x, training=False))
+    x = images(4)
+    intact = np.asarray(model(x, training=False))
     before = snapshot(model)
     assert [b.downsamples for b in model.blocks] == [False, False, True, False, True, False]
-    for i in range(len(model.blocks)):
-        view = M.lesioned(model, {i})
-        out = np.asarray(view(x))
+    for deleted in ([0], [1], [2], [3], [4], [5], [1, 2, 5]):
+        out = np.asarray(lesion_logits(model, x, keep_all_but(model, deleted)))
         assert out.shape == (4, 10)
-        np.testing.assert_allclose(out, reference_forward(model, x, {i}), rtol=1e-4, atol=1e-5)
-        assert not np.allclose(out, original, atol=1e-4)
-        view(x, training=True)
-        if i == 2:  # a downsampling block; Keras' evaluate loop too
-            view.evaluate(x, y, verbose=0)
-        for a, b in zip(before, snapshot(model), strict=True):
-            np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(np.asarray(model(x, training=False)), original)
+        np.testing.assert_allclose(out, np.asarray(with_blocks_as_shortcuts(model, deleted)(x, training=False)),
+                                   rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(out, reference_forward(model, x, set(deleted)), rtol=1e-4, atol=1e-5)
+        assert not np.allclose(out, intact, atol=1e-4)
+    for a, b in zip(before, snapshot(model), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_deleting_a_residual_block_equals_zeroing_its_branch():
@@ -254,35 +272,50 @@ def test_deleting_a_residual_block_equals_zeroing_its_branch():
     F(x) = 0 (last BN's gamma and beta zeroed), since ReLU(s(x)) = s(x) for the non-negative x."""
     model = tiny_resnet(True)
     x = images()
+    copy = CifarResNet.from_config(model.get_config())
+    copy(x)
     for i in (1, 2, 5):
-        copy = M.CifarResNet.from_config(model.get_config())
-        copy.build((None, 8, 8, 3))
         copy.set_weights(model.get_weights())
         copy.blocks[i].bn2.gamma.assign(np.zeros(copy.blocks[i].filters, "float32"))
         copy.blocks[i].bn2.beta.assign(np.zeros(copy.blocks[i].filters, "float32"))
-        np.testing.assert_allclose(np.asarray(M.lesioned(model, {i})(x)), np.asarray(copy(x, training=False)),
-                                   rtol=1e-5, atol=1e-6)
-
-
-def test_lesioned_views_share_the_weights_and_do_not_interfere():
-    model = tiny_resnet(True)
-    x = images()
-    one, two = M.lesioned(model, {1}), M.lesioned(model, {1, 3})
-    assert {id(w) for w in one.weights} == {id(w) for w in model.weights}
-    p1, p2 = one.predict(x, verbose=0), two.predict(x, verbose=0)
-    assert not np.allclose(p1, p2, atol=1e-4)
-    np.testing.assert_allclose(one.predict(x, verbose=0), p1, rtol=1e-6)  # each view keeps its own lesion
-    model.classifier.bias.assign(model.classifier.bias.numpy() + 1.0)  # shared, not copied
-    np.testing.assert_allclose(one.predict(x, verbose=0), p1 + 1.0, rtol=1e-5, atol=1e-5)
-    with pytest.raises(ValueError, match=r"blocks 0 \.\. 5; cannot delete \[6\]"):
-        M.lesioned(model, {6})
+        np.testing.assert_allclose(np.asarray(lesion_logits(model, x, keep_all_but(model, [i]))),
+                                   np.asarray(copy(x, training=False)), rtol=1e-5, atol=1e-6)
 
 
 def test_deleting_every_block_leaves_the_stem_and_the_head():
     model = tiny_resnet(False)
     x = images()
-    out = np.asarray(M.lesioned(model, range(6))(x))
+    out = np.asarray(lesion_logits(model, x, keep_all_but(model, range(6))))
     np.testing.assert_allclose(out, reference_forward(model, x, set(range(6))), rtol=1e-4, atol=1e-5)
+
+
+def test_one_compiled_trace_serves_every_lesion_set(monkeypatch):
+    """The run evaluates hundreds of sets: `keep` is an input of the view's predict step, not Python structure, so
+    the network is traced once (Python runs `lesion_logits` only while tracing) and each set is still its own."""
+    model = tiny_resnet(True)
+    x = images(4)
+    traced = []
+    eager = block_lesion.lesion_logits
+    monkeypatch.setattr(block_lesion, "lesion_logits", lambda *args: traced.append(1) or eager(*args))
+    view = block_lesion.LesionView(model)
+    assert {id(w) for w in view.weights} == {id(w) for w in model.weights}  # the model's own weights
+    outputs = []
+    for deleted in ([], [0], [2], [1, 3, 4], list(range(6))):
+        keep = keep_all_but(model, deleted)
+        outputs.append(view.predict_on_batch((x, keep)))
+        np.testing.assert_allclose(outputs[-1], np.asarray(eager(model, x, keep)), rtol=1e-5, atol=1e-6)
+    assert len(traced) == 1
+    assert not np.allclose(outputs[1], outputs[2], atol=1e-4)
+    model.classifier.bias.assign(model.classifier.bias.numpy() + 1.0)  # shared, not copied
+    np.testing.assert_allclose(view.predict_on_batch((x, keep_all_but(model, [2]))), outputs[2] + 1.0, atol=1e-5)
+
+
+def test_lesion_refuses_a_wrong_keep_or_an_unbuilt_model():
+    model = tiny_resnet(True)
+    with pytest.raises(ValueError, match=r"one entry per block of resnet14: shape \(6,\), got \(5,\)"):
+        lesion_logits(model, images(), np.ones(5, bool))
+    with pytest.raises(ValueError, match="build resnet14"):
+        block_lesion.LesionView(resnet(14, width=4))
 
 
 # --- DenseNet -----------------------------------------------------------------------------------------------
@@ -302,7 +335,7 @@ def test_densenet_dropout_only_in_training_and_only_when_asked():
 
 
 def test_dense_layer_concatenates_k_new_maps_to_its_input():
-    layer = M.DenseLayer(growth_rate=5, bottleneck=True)
+    layer = DenseLayer(growth_rate=5, bottleneck=True)
     x = images(2, 8, 7)
     y = np.asarray(layer(x))
     assert y.shape == (2, 8, 8, 12)
@@ -327,4 +360,26 @@ def test_keras_file_round_trip(arch, tmp_path):
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     if arch.startswith(("resnet", "plain")):
         assert [b.downsamples for b in loaded.blocks] == [b.downsamples for b in model.blocks]
-        np.testing.assert_array_equal(np.asarray(M.lesioned(loaded, {2})(x)), np.asarray(M.lesioned(model, {2})(x)))
+        keep = keep_all_but(model, [2])
+        np.testing.assert_array_equal(np.asarray(lesion_logits(loaded, x, keep)),
+                                      np.asarray(lesion_logits(model, x, keep)))
+
+
+def summary_text(model):
+    lines = []
+    model.summary(print_fn=lambda line, **_: lines.append(line))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("arch,trainable", [("plain20", 269_722), ("densenet40", 1_019_722)])
+def test_built_by_tracing_call_without_warnings_and_summarised(arch, trainable, tmp_path):
+    """The models have no hand-written build: build_model (and loading) trace `call` once and must leave no layer
+    unbuilt, a plain block's unused shortcut included (Keras warns about unbuilt state otherwise)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model = M.build_model(arch)
+        model.save(tmp_path / "m.keras")
+        loaded = keras.saving.load_model(tmp_path / "m.keras")
+    for m in (model, loaded):
+        assert f"Trainable params: {trainable:,}" in summary_text(m)
+        assert M.count_params(m) == trainable and m.count_params() == M.count_params(m, trainable_only=False)
