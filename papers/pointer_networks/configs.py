@@ -7,8 +7,8 @@ batches of 128, L2 (global) gradient-norm clipping at 2.0, 1M training instances
 hull; TSP: 5 .. 20, Held-Karp labels). The paper does not say how long it trained; 100,000 steps (12.8
 passes over the 1M instances) is our choice, with the checkpoint of the best validation loss kept.
 `cpu` keeps all of it but trains at one n (5; `--config.n_min=10 --config.n_max=10 --config.n_test=10` for
-10), with 256 units, for 25,000 steps (about 25-45 minutes on 2 cores; the measurements are at `cpu`), and divides
-the lr by 10 for the last fifth of them (a deviation, measured in the README).
+10), with 256 units, for 25,000 steps, and divides the lr by 10 for the last fifth of them (a deviation: README,
+"Deviations").
 `smoke` runs the same code path on a few hundred instances in seconds.
 """
 
@@ -67,22 +67,11 @@ def paper() -> ml_collections.ConfigDict:
 def cpu() -> ml_collections.ConfigDict:
     """The paper's model (256 units), optimiser, batch, clipping and 1M training instances, at one n.
 
-    Sized by timing probes on 2 cores (Intel Xeon with AVX-512, TF 2.21 CPU, batch 128, 256 units; time per step in
-    runs of 300-3,000 steps, tracing excluded): Ptr-Net convex hull n = 5 55 ms per step, TSP n = 5 60 ms; convex
-    hull n = 10, TSP n = 10 and Delaunay n = 5 (a decoder of 11, 11 and 16 steps) 95-105 ms; the LSTM baseline at
-    n = 5 60 ms, +Attention 125 ms (its decoder runs step by step to feed the attention back). So 25,000 steps (3.2
-    passes over 1M instances) are about 25 minutes at n = 5 and 45 minutes at n = 10 or for Delaunay, with about 2
-    minutes to draw and label the 1M instances once (cached in data_dir) and a minute of validation and beam search.
-    Delaunay at n = 10 (a decoder of up to 46 steps) is the exception: 384 ms (Ptr-Net) and 291 ms (LSTM) a step
-    beside each other on a 2-core AMD EPYC; on another EPYC on 2026-12-02, alone, 650 ms (Ptr-Net), 480 ms (LSTM)
-    and 1.3 s (+Attention; its 6,000-step run, alone on an EPYC a session later, took about 510 ms) with all 46
-    steps, so 2-4.5 hours for 25,000 steps at the runs' rates, longer than a session. So `make pointer_networks`
-    trains Delaunay n = 10 for 6,000 steps (PN_DELAUNAY10_STEPS, passed as `--config.train_steps=6000`; the lr
-    drop moves to step 4,800). In the probe, hull n = 5 reached 76% accuracy
-    after 3,000 steps, the loss still falling. 256 units (the smaller of the paper's two sizes) fits this budget;
-    512 took 4x as long (278 against 72 ms a step in the same short probe). Machines differ: on another 2-core Intel
-    Xeon (2.0 GHz, 2026-12-01) the hull Ptr-Net at n = 5 ran at 115-140 ms a step alone, about an hour, with TF's
-    default kernels (oneDNN off there; the Makefile now turns it on, top README).
+    256 units, the smaller of the paper's two sizes, and 25,000 steps (3.2 passes over the 1M instances) fit a run
+    into the `cpu` scale's budget on 2 cores (512 units are 4x slower per step). Delaunay at n = 10, whose decoder
+    has up to 46 steps, trains 6,000 steps in `make pointer_networks` (PN_DELAUNAY10_STEPS,
+    `--config.train_steps=6000`; the lr drop moves to step 4,800). The timing probes behind these choices:
+    papers/pointer_networks/NOTES.md.
     """
     c = paper()
     c.n_min = c.n_max = c.n_test = 5
