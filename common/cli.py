@@ -1,20 +1,37 @@
 """Command-line entry points: `--config=papers/<paper>/configs.py:<preset>` plus `--config.KEY=VALUE` overrides.
 
-Known failures (a bad config value, missing data, a diverged run) end the command with one line that says
-what to do, and exit status 1; anything else is a bug and keeps its traceback.
+Known failures (a bad flag, preset, config key or value, missing data, unreadable run files, a results file that
+cannot take rows, a diverged run) end the command with one line that says what to do, and exit status 1; anything
+else is a bug and keeps its traceback.
 """
 
 import sys
 from collections.abc import Callable
 
-from absl import app
+from absl import app, flags
 from ml_collections import config_flags
 
+from common.checkpoints import RunStateError
 from common.config import ConfigError
 from common.data import DataError
+from common.results import ResultsError
 from common.training import TrainingDiverged
 
-EXPECTED_ERRORS = (ConfigError, DataError, TrainingDiverged, FileNotFoundError)
+EXPECTED_ERRORS = (ConfigError, DataError, TrainingDiverged, RunStateError, ResultsError, FileNotFoundError)
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+    """absl's flag parsing, with one line instead of a traceback for a bad preset, key or value."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as err:
+        text = str(err)
+        marker = f"{ConfigError.__module__}.{ConfigError.__name__}: "
+        message = text.rsplit(marker, 1)[1].splitlines()[0] if marker in text else text.splitlines()[0]
+    except AttributeError as err:  # ml_collections: an override of a key the locked config does not have
+        key = str(err.args[0]).strip("'\"")
+        message = f"unknown config key {key!r}; see the preset's keys in the config file named by --config"
+    sys.exit(f"error: {message}")
 
 
 def run_with_config(run: Callable, default_config: str) -> None:
@@ -25,8 +42,15 @@ def run_with_config(run: Callable, default_config: str) -> None:
         if len(argv) > 1:
             raise app.UsageError(f"unexpected arguments {argv[1:]}; options are --config=... --config.KEY=V")
         try:
-            run(config_flag.value)
+            config = config_flag.value
+            config.keys()  # the file is loaded on first use
+        except OSError as err:  # ml_collections loads the config file lazily
+            cause = " ".join(str(err.__cause__ or err).split())
+            sys.exit(f"error: --config names a file that cannot be loaded ({cause}); "
+                     f"use e.g. {default_config}")
+        try:
+            run(config)
         except EXPECTED_ERRORS as err:
             sys.exit(f"error: {err}")
 
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

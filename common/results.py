@@ -17,9 +17,25 @@ from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from common.files import atomic_write_text
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "results"
 
+# A row's header: these, with the paper's own fields (papers/<paper>/rows.py: FIELDS, what its tables group by,
+# e.g. method, n_test, decoding) between HEAD and TAIL. `epochs` counts passes over the training data; `history`
+# is the run's learning curve, a path under results/ ("" for a row without one).
+HEAD = ("paper", "experiment", "preset", "variant")
+TAIL = ("metric", "value", "seed", "steps", "epochs", "wall_seconds", "history", "device", "versions", "commit",
+        "date")
+
+
+def header(paper_fields: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The columns of a paper's results CSV."""
+    return (*HEAD, *paper_fields, *TAIL)
+
+
+# transitional, until every writer goes through common/lifecycle.py: the old header of every paper
 FIELDS = (
     "paper", "experiment", "variant", "preset", "metric", "value", "paper_value",
     "seed", "steps", "epochs", "wall_seconds", "device", "versions", "commit", "date",
@@ -96,29 +112,61 @@ def _locked(path: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def append_rows(
-    paper: str, rows: Iterable[Mapping], results_dir: str | os.PathLike | None = None
-) -> Path:
-    """Appends rows to results/<paper>.csv atomically; missing fields are filled from `environment()`."""
+class ResultsError(RuntimeError):
+    """A results CSV that cannot take rows (not writable, another header, a torn last line); says what to do."""
+
+
+def check_results_file(path: Path, columns: tuple[str, ...]) -> str:
+    """The CSV's text, after checking that rows with `columns` can be appended to it (and its folder is writable)."""
+    path = Path(path)
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ResultsError(f"{path} is not writable: fix the permissions of {folder}, or pass "
+                           f"--config.results_dir=OTHER_DIR")
+    text = path.read_text() if path.exists() else ""
+    if not text:
+        return text
+    found = tuple(next(csv.reader(io.StringIO(text.splitlines()[0]))))
+    if found != columns:
+        raise ResultsError(f"{path} has the columns {', '.join(found)}, but this run writes {', '.join(columns)}; "
+                           f"migrate the file (results/migrations/) or pass --config.results_dir=OTHER_DIR")
+    if not text.endswith("\n"):
+        raise ResultsError(f"{path} ends in a line without a newline (a torn write?): check its last line by hand, "
+                           f"end it with a newline, and run again")
+    return text
+
+
+def append_rows(paper: str, rows: Iterable[Mapping], results_dir: str | os.PathLike | None = None,
+                fields: tuple[str, ...] | None = None) -> Path:
+    """Appends rows to results/<paper>.csv atomically, under a lock; missing fields are filled from `environment()`.
+
+    `fields` are the paper's own columns (papers/<paper>/rows.py); a row with another field is refused, and so is
+    a file with other columns or a torn last line (`check_results_file`). Rows already in the file, field for field,
+    are not appended again, so recording the same run twice (a kill between its rows and its result.json) adds
+    nothing.
+    """
+    columns = FIELDS if fields is None else header(fields)
     path = results_path(paper, results_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
     env = environment()
     new = []
     for row in rows:
-        unknown = set(row) - set(FIELDS)
+        unknown = set(row) - set(columns)
         if unknown:
-            raise ValueError(f"unknown result fields {sorted(unknown)}; the fields are {FIELDS}")
-        new.append({**env, "paper": paper, **row})
+            raise ValueError(f"unknown result fields {sorted(unknown)}; the fields are {columns}")
+        new.append({k: "" if v is None else str(v) for k, v in {**env, "paper": paper, **row}.items()})
+    check_results_file(path, columns)
     with _locked(path):
-        old = path.read_text() if path.exists() else ""
+        old = check_results_file(path, columns)
+        present = {tuple(r) for r in csv.reader(io.StringIO(old))}
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", restval="")
         if not old:
             writer.writeheader()
-        writer.writerows(new)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(old + out.getvalue())
-        os.replace(tmp, path)
+        for row in new:
+            if tuple(row.get(c, "") for c in columns) not in present:
+                writer.writerow(row)
+        atomic_write_text(path, old + out.getvalue())
     return path
 
 

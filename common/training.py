@@ -1,17 +1,10 @@
-"""A thin runner around `keras.Model.fit`: seeds, strategy, checkpoints, resume, history, NaN guard.
+"""A thin runner around `keras.Model.fit`: seeds, strategy, checkpoints, resume, NaN and plausibility guards.
 
-A run lives in one work directory:
-
-    last.keras         model and optimizer state after the last finished epoch (for resume)
-    best.weights.h5    weights of the epoch with the best monitored validation value
-    state.json         epochs done, best value and epoch, wall seconds so far
-    history.csv        one row per finished epoch (the Keras logs)
-    tensorboard/       TensorBoard event files
-
-Every file is written to a temporary name and moved into place, so a kill at any moment leaves the
-previous consistent state behind. Running the same command again resumes from `last.keras`; the input
-pipeline is rebuilt from the resumed epoch (`train_data(initial_epoch)`), so a resumed run sees the same
-batches as an uninterrupted one.
+Training is cut into checkpoints of `steps_per_checkpoint` steps (Keras' epochs); after each one the model, the
+best weights on validation, the history row and the callbacks' state are committed as one unit (checkpoints.py).
+Running the same command again resumes from the last committed checkpoint; the input pipeline is rebuilt from
+that checkpoint (`train_data(checkpoint)`), so a resumed run sees the same batches as an uninterrupted one and
+ends with the same weights.
 
 Multi-host note: Keras 3's `fit` does not run under MultiWorkerMirroredStrategy today
 (keras-team/keras#20585). The runner only ever asks for a strategy by name, so adding one is local to
@@ -19,7 +12,6 @@ Multi-host note: Keras 3's `fit` does not run under MultiWorkerMirroredStrategy 
 """
 
 import functools
-import json
 import math
 import os
 import time
@@ -28,18 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-STATE_FILE = "state.json"
-LAST_MODEL = "last.keras"
-BEST_WEIGHTS = "best.weights.h5"
-HISTORY_FILE = "history.csv"
+from common import checkpoints
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the run is a failed run and writes no result row."""
+    """The loss became NaN or infinite, or implausibly large; the run is a failed run and writes no result row."""
 
 
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -93,169 +81,139 @@ def clip_after_all_reduce(optimizer: keras.optimizers.Optimizer) -> None:
     optimizer._clips_after_all_reduce = True
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def read_state(workdir: Path) -> dict | None:
-    path = Path(workdir) / STATE_FILE
-    return json.loads(path.read_text()) if path.exists() else None
-
-
 class StopOnNaN(keras.callbacks.Callback):
     """Stops training at the first non-finite batch loss and remembers where (Keras' TerminateOnNaN + record)."""
 
     def __init__(self):
         super().__init__()
         self.diverged_at: tuple[int, int] | None = None
-        self._epoch = 0
+        self._checkpoint = 0
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
+        self._checkpoint = epoch
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            self.diverged_at = (self._epoch, batch)
+            self.diverged_at = (self._checkpoint, batch)
             self.model.stop_training = True
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """Saves the last model, the best weights, the history row and the run state after every epoch."""
+    """Commits the model, the best weights, the history row and the callbacks' state after every checkpoint.
 
-    def __init__(self, workdir: Path, monitor: str, state: dict, nan_guard: StopOnNaN):
+    Callbacks with `get_state() -> dict` and `set_state(dict)` (e.g. a schedule that remembers when its warm-up
+    ended) have their state committed with the checkpoint and restored on resume.
+    """
+
+    def __init__(self, workdir: Path, monitor: str, state: dict, nan_guard: StopOnNaN, steps_per_checkpoint: int,
+                 stateful: dict[str, keras.callbacks.Callback]):
         super().__init__()
-        self.workdir = Path(workdir)
-        self.monitor = monitor
-        self.state = state
-        self.nan_guard = nan_guard
+        self.workdir, self.monitor, self.state, self.nan_guard = Path(workdir), monitor, state, nan_guard
+        self.steps_per_checkpoint, self.stateful = steps_per_checkpoint, stateful
         self._started = time.time()
+        self._wall_before = state["wall_seconds"]
 
     def on_train_begin(self, logs=None):
         self._started = time.time()
         self._wall_before = self.state["wall_seconds"]
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = dict(logs or {})
-        if self.nan_guard.diverged_at is not None or not all(
-            math.isfinite(float(v)) for v in logs.values()
-        ):
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        if self.nan_guard.diverged_at is not None or not all(math.isfinite(v) for v in logs.values()):
             return  # never checkpoint a diverged model
-        value = logs.get(self.monitor)
-        if value is not None and value < self.state["best_value"]:
-            tmp = self.workdir / f".tmp.{BEST_WEIGHTS}"
-            self.model.save_weights(tmp)
-            os.replace(tmp, self.workdir / BEST_WEIGHTS)
-            self.state.update(best_value=float(value), best_epoch=epoch + 1)
-        tmp = self.workdir / f".tmp.{LAST_MODEL}"
-        self.model.save(tmp)
-        os.replace(tmp, self.workdir / LAST_MODEL)
+        checkpoint = epoch + 1
         wall = self._wall_before + time.time() - self._started
-        row = {"epoch": epoch + 1, "wall_seconds": round(wall, 1), **{k: float(v) for k, v in logs.items()}}
-        history = _read_history(self.workdir, epoch)
-        history = pd.concat([history, pd.DataFrame([row])], ignore_index=True)
-        atomic_write_text(self.workdir / HISTORY_FILE, history.to_csv(index=False))
-        self.state.update(epochs_done=epoch + 1, wall_seconds=wall)
-        atomic_write_text(self.workdir / STATE_FILE, json.dumps(self.state, indent=1))
-
-
-def _read_history(workdir: Path, epochs_done: int) -> pd.DataFrame:
-    """The history rows of the first `epochs_done` epochs (drops rows of an epoch that was not checkpointed)."""
-    path = Path(workdir) / HISTORY_FILE
-    if not path.exists():
-        return pd.DataFrame()
-    history = pd.read_csv(path)
-    return history[history["epoch"] <= epochs_done]
+        row = {"checkpoint": checkpoint, "step": checkpoint * self.steps_per_checkpoint,
+               "wall_seconds": round(wall, 1), **logs}
+        self.state = checkpoints.commit(self.workdir, self.state, self.model, checkpoint, row,
+                                        logs.get(self.monitor), {k: c.get_state() for k, c in self.stateful.items()})
 
 
 @dataclass
 class FitResult:
     model: keras.Model
-    history: pd.DataFrame
-    epochs: int
+    history: pd.DataFrame  # a row per checkpoint: checkpoint, step, wall_seconds and the Keras logs
+    checkpoints: int
     steps: int
     wall_seconds: float
-    resumed_from_epoch: int
-    best_epoch: int | None
+    resumed_from: int  # the checkpoint this process started from (0: a new run)
+    best_checkpoint: int | None
+    state: dict
+
+    def best_model(self, workdir: Path) -> keras.Model:
+        """The model with the weights selected on validation (the last checkpoint's when nothing was monitored)."""
+        return checkpoints.load_best_weights(self.model, workdir, self.state)
 
 
 def fit(
     build_model: Callable[[], keras.Model],
     train_data: Callable[[int], tf.data.Dataset],
     workdir: str | os.PathLike,
-    epochs: int,
-    steps_per_epoch: int,
+    checkpoints_total: int,
+    steps_per_checkpoint: int,
     validation_data: tf.data.Dataset | None = None,
     strategy: tf.distribute.Strategy | None = None,
     monitor: str = "val_loss",
     verbose: int | str = "auto",
     callbacks: list[keras.callbacks.Callback] = (),
+    max_loss: float = math.inf,
 ) -> FitResult:
-    """Trains `epochs` epochs of `steps_per_epoch` steps, resuming from `workdir` if a checkpoint is there.
+    """Trains `checkpoints_total` checkpoints of `steps_per_checkpoint` steps, resuming from `workdir`'s last one.
 
-    `build_model()` returns a compiled model; it is called under the strategy's scope. `train_data(e)`
-    returns the training batches from epoch `e` on. `callbacks` run before the checkpoint, so a value they
-    add to the epoch's logs can be the `monitor`. Raises TrainingDiverged on a NaN/inf loss.
+    `build_model()` returns a compiled model; it is called under the strategy's scope. `train_data(k)` returns the
+    training batches from checkpoint `k` on. `callbacks` run before the checkpoint is committed, so a value they add
+    to the logs can be the `monitor`. Raises TrainingDiverged on a NaN/inf loss, or when the last checkpoint's
+    training loss is above `max_loss` (a bound no working model exceeds, e.g. the loss of a uniform guess).
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     strategy = strategy or tf.distribute.get_strategy()
-    state = read_state(workdir)
+    state = checkpoints.read_state(workdir)
+    checkpoints.remove_leftovers(workdir, state)
     with strategy.scope():
-        if state is not None and (workdir / LAST_MODEL).exists():
-            model = keras.saving.load_model(workdir / LAST_MODEL)
-            print(f"Resuming {workdir} after epoch {state['epochs_done']} of {epochs}.", flush=True)
+        if state is not None:
+            model = checkpoints.load_model(workdir, state, steps_per_checkpoint)
+            print(f"Resuming {workdir} after checkpoint {state['checkpoints_done']} of {checkpoints_total}.",
+                  flush=True)
         else:
-            state = {"epochs_done": 0, "best_value": math.inf, "best_epoch": None, "wall_seconds": 0.0}
+            state = checkpoints.new_state()
             model = build_model()
     if strategy.num_replicas_in_sync > 1:
         clip_after_all_reduce(model.optimizer)
-    initial_epoch = state["epochs_done"]
+    stateful = {type(c).__name__: c for c in callbacks if hasattr(c, "get_state") and hasattr(c, "set_state")}
+    for name, callback in stateful.items():
+        if name in state["callbacks"]:
+            callback.set_state(state["callbacks"][name])
+    initial = state["checkpoints_done"]
     nan_guard = StopOnNaN()
-    callbacks = [
-        nan_guard,
-        *callbacks,
-        Checkpoint(workdir, monitor, state, nan_guard),
-        keras.callbacks.TensorBoard(workdir / "tensorboard", update_freq="epoch"),
-    ]
-    if initial_epoch < epochs:
+    checkpoint = Checkpoint(workdir, monitor, state, nan_guard, steps_per_checkpoint, stateful)
+    if initial < checkpoints_total:
         model.fit(
-            train_data(initial_epoch),
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch,
+            train_data(initial),
+            epochs=checkpoints_total,  # Keras' epochs are our checkpoints
+            initial_epoch=initial,
+            steps_per_epoch=steps_per_checkpoint,
             validation_data=validation_data,
             shuffle=False,  # the input pipeline orders the batches itself
-            callbacks=callbacks,
+            callbacks=[nan_guard, *callbacks, checkpoint,
+                       keras.callbacks.TensorBoard(workdir / "tensorboard", update_freq="epoch")],
             verbose=verbose,
         )
+    state = checkpoint.state
     if nan_guard.diverged_at is not None:
-        epoch, batch = nan_guard.diverged_at
+        at, batch = nan_guard.diverged_at
         raise TrainingDiverged(
-            f"the training loss became NaN/inf at epoch {epoch + 1}, batch {batch + 1}; this run failed and "
-            f"wrote no result row. Lower the learning rate or tighten gradient clipping; the last good "
-            f"checkpoint is in {workdir}."
-        )
-    history = _read_history(workdir, state["epochs_done"])
-    losses = history.get("loss", pd.Series(dtype=float))
-    if not np.all(np.isfinite(losses)):
-        raise TrainingDiverged(f"the history in {workdir} holds a non-finite loss; this run failed.")
-    return FitResult(
-        model=model,
-        history=history,
-        epochs=state["epochs_done"],
-        steps=state["epochs_done"] * steps_per_epoch,
-        wall_seconds=state["wall_seconds"],
-        resumed_from_epoch=initial_epoch,
-        best_epoch=state["best_epoch"],
-    )
-
-
-def load_best_weights(model: keras.Model, workdir: str | os.PathLike) -> keras.Model:
-    """Loads the weights selected on validation; falls back to the last epoch's if none was monitored."""
-    best = Path(workdir) / BEST_WEIGHTS
-    if best.exists():
-        model.load_weights(best)
-    return model
+            f"the training loss became NaN/inf in checkpoint interval {at + 1}, batch {batch + 1}; this run failed "
+            f"and wrote no result row. Lower the learning rate or tighten gradient clipping; the last good "
+            f"checkpoint is in {workdir}.")
+    history = checkpoints.history_frame(state)
+    checkpoints.write_history(workdir, state)
+    last_loss = float(history["loss"].iloc[-1]) if "loss" in history and len(history) else math.nan
+    if len(history) and not last_loss < max_loss:
+        raise TrainingDiverged(
+            f"the training loss of the last checkpoint is {last_loss:.4g}, above {max_loss:.4g} (a uniform guess): "
+            f"this run failed and wrote no result row. Lower the learning rate or tighten gradient clipping.")
+    return FitResult(model=model, history=history, checkpoints=state["checkpoints_done"],
+                     steps=state["checkpoints_done"] * steps_per_checkpoint, wall_seconds=state["wall_seconds"],
+                     resumed_from=initial, best_checkpoint=(state["best"] or {}).get("checkpoint"), state=state)
