@@ -79,9 +79,8 @@ CHAR_RNN_CPU := --config=papers/char_rnn/configs.py:cpu
 CHAR_RNN_RUNS := $(foreach s,$(SEEDS),runs/char_rnn/cpu/lstm2x128/seed$(s)/result.json)
 CHAR_RNN_ABLATION_RUNS := $(foreach s,$(SEEDS),runs/char_rnn/cpu/lstm2x128-zero-statewindows/seed$(s)/result.json)
 
-runs/char_rnn/cpu/compressors.done: | $(STAMP)
+runs/char_rnn/cpu/compressors/result.json: | $(STAMP)
 	$(PY) -m papers.char_rnn.compressors $(CHAR_RNN_CPU)
-	@mkdir -p $(@D) && touch $@
 
 runs/char_rnn/cpu/lstm2x128/seed%/result.json: | $(STAMP)
 	@echo "== char_rnn cpu, truncated BPTT (char-rnn), seed $*"
@@ -91,7 +90,7 @@ runs/char_rnn/cpu/lstm2x128-zero-statewindows/seed%/result.json: | $(STAMP)
 	@echo "== char_rnn cpu, zero-state windows (ablation), seed $*"
 	$(PY) -m papers.char_rnn.train $(CHAR_RNN_CPU) --config.carry_state=False --config.seed=$*
 
-char_rnn: runs/char_rnn/cpu/compressors.done $(CHAR_RNN_RUNS)
+char_rnn: runs/char_rnn/cpu/compressors/result.json $(CHAR_RNN_RUNS)
 
 char_rnn-ablation: $(CHAR_RNN_ABLATION_RUNS)
 

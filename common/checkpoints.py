@@ -143,3 +143,16 @@ def load_best_weights(model: keras.Model, workdir: Path, state: dict) -> keras.M
         except Exception as err:  # h5py and Keras raise many types for a missing or corrupt file
             raise RunStateError(f"{path} cannot be loaded ({err}); {_start_over(Path(workdir))}") from err
     return model
+
+
+def load_selected(workdir: Path, how_to_train: str) -> keras.Model:
+    """The trained model of `workdir` with the weights selected on validation (for sampling or a later study)."""
+    workdir = Path(workdir)
+    state = read_state(workdir)
+    if state is None:
+        raise RunStateError(f"no trained model in {workdir}: train one first ({how_to_train})")
+    try:
+        model = keras.saving.load_model(workdir / state["model"], compile=False)
+    except Exception as err:  # Keras raises many types for a missing or corrupt archive
+        raise RunStateError(f"{workdir / state['model']} cannot be loaded ({err}); {_start_over(workdir)}") from err
+    return load_best_weights(model, workdir, state)

@@ -1,11 +1,5 @@
 """char-RNN: the model is char-rnn's, state carries across chunks, data and baselines behave, smoke runs end to end."""
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import keras
 import numpy as np
@@ -13,7 +7,7 @@ import pandas as pd
 import pytest
 import tensorflow_datasets as tfds
 
-from common import results, training
+from common import lifecycle
 from papers.char_rnn import compressors, configs, data, sample, train
 from papers.char_rnn.evaluate import bits_per_character
 from papers.char_rnn.model import CharRNN, DecayAfter, build_char_rnn, lstm_parameter_count
@@ -192,66 +186,36 @@ def test_compressors_use_the_training_text_as_context():
 # --- end to end ---------------------------------------------------------------------------------------
 
 def test_smoke_preset_trains_evaluates_samples_and_writes_rows(tmp_path):
+    """The lifecycle's behaviour (resume, NaN, a changed config) is tested once, in tests/test_lifecycle.py."""
     config = smoke_config(tmp_path)
-    result = train.run(config)
+    result = lifecycle.execute(train.EXPERIMENT, config)
     rows = pd.read_csv(tmp_path / "results" / "char_rnn.csv")
     assert sorted(rows["metric"]) == ["test_bpc", "valid_bpc"]
     assert set(rows["preset"]) == {"smoke"} and set(rows["seed"]) == {1}
-    assert rows.loc[rows.metric == "test_bpc", "value"].item() == pytest.approx(result["test_bpc"], abs=1e-4)
-    assert result["test_bpc"] < np.log2(60)  # it learned something: better than uniform over the characters
-    assert (tmp_path / "results" / "histories" / "char_rnn" / "bible_smoke_lstm2x16_seed1.csv").exists()
-    # Running the finished command again changes nothing.
-    assert train.run(config) == result
-    assert len(pd.read_csv(tmp_path / "results" / "char_rnn.csv")) == 2
+    assert set(rows["method"]) == {"LSTM"} and set(rows["rnn_size"]) == {16} and set(rows["carry_state"]) == {True}
+    test_bpc = result["metrics"]["test_bpc"]
+    assert rows.loc[rows.metric == "test_bpc", "value"].item() == pytest.approx(test_bpc, abs=1e-4)
+    assert test_bpc < np.log2(60)  # it learned something: better than uniform over the characters
+    assert (tmp_path / "results" / rows["history"].iloc[0]).exists()
     model, vocab = sample.load_trained(config.workdir)
     text = sample.sample(model, vocab, "And", length=40, temperature=0.8, seed=1)
     assert text.startswith("And") and len(text) == 43 and set(text) <= set(vocab.chars)
     assert text == sample.sample(model, vocab, "And", length=40, temperature=0.8, seed=1)
 
 
-def test_nan_loss_gives_no_result_row(tmp_path):
-    config = smoke_config(tmp_path, learning_rate=float("inf"))  # the first update makes the weights inf, the loss NaN
-    with pytest.raises(training.TrainingDiverged):
-        train.run(config)
-    assert not (tmp_path / "results" / "char_rnn.csv").exists()
-    assert not (tmp_path / "run" / train.RESULT_FILE).exists()
-
-
-def test_changed_config_in_the_same_workdir_is_refused(tmp_path):
-    config = smoke_config(tmp_path, max_epochs=0.3)
-    train.run(config)
-    (tmp_path / "run" / train.RESULT_FILE).unlink()
-    with pytest.raises(configs.ConfigError, match="changed: rnn_size"):
-        train.run(smoke_config(tmp_path, max_epochs=0.3, rnn_size=32))
-
-
-def test_killed_run_resumes_where_it_stopped(tmp_path):
-    """SIGKILL after the first checkpoint; the same command finishes the run with every epoch once."""
-    flags = ["--config=papers/char_rnn/configs.py:smoke", "--config.max_epochs=3",
-             f"--config.workdir={tmp_path}/run", f"--config.results_dir={tmp_path}/results"]
-    command = [sys.executable, "-m", "papers.char_rnn.train", *flags]
-    process = subprocess.Popen(command, cwd=results.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state_file = tmp_path / "run" / training.STATE_FILE
-    deadline = time.time() + 90
-    while not state_file.exists() and time.time() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    stopped_after = json.loads(state_file.read_text())["epochs_done"]
-    assert not (tmp_path / "results" / "char_rnn.csv").exists(), "the run was killed before it finished"
-
-    finished = subprocess.run(command, cwd=results.ROOT, capture_output=True, text=True, timeout=180)
-    assert finished.returncode == 0, finished.stderr[-2000:]
-    assert f"Resuming {tmp_path}/run after epoch {stopped_after}" in finished.stdout
-    history = pd.read_csv(tmp_path / "run" / training.HISTORY_FILE)
-    epochs = json.loads(state_file.read_text())["epochs_done"]
-    assert list(history["epoch"]) == list(range(1, epochs + 1))
-    assert len(pd.read_csv(tmp_path / "results" / "char_rnn.csv")) == 2
+def test_compressor_rows_are_recorded_once(tmp_path):
+    config = smoke_config(tmp_path, workdir=str(tmp_path / "compressors"))
+    lifecycle.execute(compressors.EXPERIMENT, config)
+    lifecycle.execute(compressors.EXPERIMENT, smoke_config(tmp_path, workdir=str(tmp_path / "compressors"),
+                                                           rnn_size=64))  # the model does not matter to them
+    rows = pd.read_csv(tmp_path / "results" / "char_rnn.csv")
+    assert len(rows) == 6 and set(rows["method"]) == set(compressors.COMPRESSORS)
+    assert rows["seed"].isna().all() and set(rows["train_context"]) == {True, False}
 
 
 def test_zero_state_ablation_trains_under_mirrored_strategy(tmp_path):
     config = smoke_config(tmp_path, carry_state=False, distribute="mirrored", max_epochs=0.5)
-    result = train.run(config)
+    result = lifecycle.execute(train.EXPERIMENT, config)
     rows = pd.read_csv(tmp_path / "results" / "char_rnn.csv")
-    assert set(rows["variant"]) == {"LSTM 2x16, zero-state windows"}
-    assert np.isfinite(result["test_bpc"]) and result["test_bpc"] < np.log2(60)
+    assert set(rows["variant"]) == {"LSTM 2x16, zero-state windows"} and set(rows["carry_state"]) == {False}
+    assert np.isfinite(result["metrics"]["test_bpc"]) and result["metrics"]["test_bpc"] < np.log2(60)

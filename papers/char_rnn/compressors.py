@@ -10,11 +10,10 @@ test text (the same one the LSTM's bits per character use); the compressors see 
 import bz2
 import gzip
 import lzma
-import time
+from pathlib import Path
 
-from common import results
-from common.cli import run_with_config
-from papers.char_rnn import data
+from common import lifecycle
+from papers.char_rnn import configs, data, rows
 
 COMPRESSORS = {
     "xz -9e": lambda b: lzma.compress(b, format=lzma.FORMAT_XZ, preset=9 | lzma.PRESET_EXTREME),
@@ -37,21 +36,26 @@ def compressor_bpc(train: str, test: str) -> dict[str, float]:
     return out
 
 
-def run(config) -> None:
-    """Measures every compressor on the config's test text and appends one row each."""
+def measure(config, run: lifecycle.Run) -> lifecycle.Outcome:
+    """Every compressor on the config's test text: one row each."""
     corpus = data.load_corpus(config)
-    started = time.time()
     measured = compressor_bpc(corpus.train, corpus.test)
-    wall = time.time() - started  # all six measurements together
-    rows = []
-    for variant, bpc in measured.items():
-        print(f"{variant:28s} {bpc:.3f} bits per character", flush=True)
-        rows.append(dict(experiment=config.dataset, variant=variant, preset=config.preset, metric="test_bpc",
-                         value=f"{bpc:.4f}", paper_value="", seed="", steps="", epochs="",
-                         wall_seconds=f"{wall:.1f}"))
-    path = results.append_rows("char_rnn", rows, config.results_dir or None)
-    print(f"wrote {len(rows)} rows to {path}")
+    out = []
+    for name in COMPRESSORS:
+        for context in (False, True):
+            fields = rows.compressor_fields(name, context)
+            variant = rows.variant(fields)
+            out.append(dict(experiment=config.dataset, variant=variant, **fields, metric="test_bpc",
+                            value=f"{measured[variant]:.4f}", seed=""))
+    return lifecycle.Outcome(rows=out, summary=", ".join(f"{k} {v:.3f}" for k, v in measured.items())
+                             + " bits per character")
 
+
+EXPERIMENT = lifecycle.Experiment(
+    paper="char_rnn", fields=rows.FIELDS, work=measure, validate=configs.validate,
+    workdir=lambda c: Path(c.workdir or f"runs/char_rnn/{c.preset}/compressors"),
+    # Only the data decides the compressors' bits: the model's and training's keys may change.
+    ignored_keys=tuple(k for k in configs.paper() if k not in ("dataset", "data_dir", "max_chars", "preset")))
 
 if __name__ == "__main__":
-    run_with_config(run, "papers/char_rnn/configs.py:cpu")
+    lifecycle.main(EXPERIMENT, "papers/char_rnn/configs.py:cpu")

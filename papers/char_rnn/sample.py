@@ -9,12 +9,11 @@ softmax(logits / temperature) and fed back. Lower temperatures give likelier, mo
 import sys
 from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from common import training
+from common import checkpoints
 from papers.char_rnn.data import Vocabulary
 from papers.char_rnn.model import CharRNN
 
@@ -28,13 +27,9 @@ _SEED = flags.DEFINE_integer("seed", 0, "Sampling seed.")
 def load_trained(workdir: str | Path) -> tuple[CharRNN, Vocabulary]:
     """The model with its validation-selected weights, and its vocabulary."""
     workdir = Path(workdir)
-    if not (workdir / training.LAST_MODEL).exists():
-        raise FileNotFoundError(
-            f"no trained model in {workdir}: train one first (make char_rnn, or python -m "
-            f"papers.char_rnn.train --config=papers/char_rnn/configs.py:cpu)."
-        )
-    model = keras.saving.load_model(workdir / training.LAST_MODEL, compile=False)
-    return training.load_best_weights(model, workdir), Vocabulary.load(workdir / "vocab.json")
+    model = checkpoints.load_selected(workdir, "make char_rnn, or python -m papers.char_rnn.train "
+                                                "--config=papers/char_rnn/configs.py:cpu")
+    return model, Vocabulary.load(workdir / "vocab.json")
 
 
 def sample(model: CharRNN, vocab: Vocabulary, prime: str, length: int, temperature: float,
@@ -65,7 +60,7 @@ def main(argv):
     try:
         model, vocab = load_trained(_WORKDIR.value)
         print(sample(model, vocab, _PRIME.value, _LENGTH.value, _TEMPERATURE.value, _SEED.value))
-    except (FileNotFoundError, ValueError) as err:
+    except (checkpoints.RunStateError, FileNotFoundError, ValueError) as err:
         sys.exit(f"error: {err}")
 
 
