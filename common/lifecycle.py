@@ -231,7 +231,8 @@ def main(experiment: Experiment, default_config: str) -> None:
     run_with_config(lambda config: execute(experiment, config), default_config)
 
 
-def uniform_loss(classes: int, outputs: float = 1.0) -> float:
-    """The loss in nats of a uniform guess among `classes` for `outputs` outputs: the plausibility bound of fit."""
-    return outputs * math.log(classes)
+def implausible_loss(classes: int, outputs: float = 1.0) -> float:
+    """Twice the loss in nats of a uniform guess among `classes` for `outputs` outputs: fit's plausibility bound. A
+    model that learned nothing yet sits near the guess; one that diverged to a finite loss sits far above it."""
+    return 2 * outputs * math.log(classes)
 

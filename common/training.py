@@ -164,7 +164,7 @@ def fit(
     `build_model()` returns a compiled model; it is called under the strategy's scope. `train_data(k)` returns the
     training batches from checkpoint `k` on. `callbacks` run before the checkpoint is committed, so a value they add
     to the logs can be the `monitor`. Raises TrainingDiverged on a NaN/inf loss, or when the last checkpoint's
-    training loss is above `max_loss` (a bound no working model exceeds, e.g. the loss of a uniform guess).
+    training loss is above `max_loss` (a bound no working model exceeds: lifecycle.implausible_loss).
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -212,8 +212,9 @@ def fit(
     last_loss = float(history["loss"].iloc[-1]) if "loss" in history and len(history) else math.nan
     if len(history) and not last_loss < max_loss:
         raise TrainingDiverged(
-            f"the training loss of the last checkpoint is {last_loss:.4g}, above {max_loss:.4g} (a uniform guess): "
-            f"this run failed and wrote no result row. Lower the learning rate or tighten gradient clipping.")
+            f"the training loss of the last checkpoint is {last_loss:.4g}, above {max_loss:.4g} (implausible for a "
+            f"model that trained): this run failed and wrote no result row. Lower the learning rate or tighten "
+            f"gradient clipping.")
     return FitResult(model=model, history=history, checkpoints=state["checkpoints_done"],
                      steps=state["checkpoints_done"] * steps_per_checkpoint, wall_seconds=state["wall_seconds"],
                      resumed_from=initial, best_checkpoint=(state["best"] or {}).get("checkpoint"), state=state)

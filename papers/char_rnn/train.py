@@ -50,7 +50,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
         validation_data=data.validation_batches(valid_ids, config.seq_length, config.eval_batch_size),
         monitor="val_carried_bpc",
         callbacks=[CarriedStateValidation(valid_ids, config.eval_streams, config.eval_chunk)],
-        max_loss=lifecycle.uniform_loss(len(vocab)),  # nats per character of a uniform guess
+        max_loss=lifecycle.implausible_loss(len(vocab)),
     )
     model = run.best_model()
     valid_bpc, _ = bits_per_character(model, valid_ids, config.eval_streams, config.eval_chunk)

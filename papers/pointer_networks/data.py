@@ -17,17 +17,20 @@ The paper generated its data too (points uniform in the unit square, exact solut
 Targets are int32 indices (0-based) padded with -1: convex hull (N, n); Delaunay (N, 2n - 5, 3); TSP (N, n).
 """
 
-import contextlib
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import ml_collections
 import numpy as np
+import tensorflow as tf
 
+from common import batches
 from common.data import DataError
+from common.files import atomic_write
 from papers.pointer_networks import geometry
 from papers.pointer_networks.heuristics import HEURISTICS
+from papers.pointer_networks.model import with_eos
 from papers.pointer_networks.solvers import held_karp
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
@@ -81,20 +84,8 @@ def _target_shape(task: str, n_instances: int, n_points: int) -> tuple[int, ...]
 
 
 def _save_atomically(path: Path, **arrays) -> None:
-    """Write to a temporary file beside `path` (named by process, as common.results.append_rows does, so two runs
-    labelling the same split do not collide), then rename: a stopped run never leaves half a cache. A plain
-    open gives the file the umask's mode (mkstemp's 0600 would hide a shared cache from other users)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    """A temporary file beside `path`, then a rename: a stopped run never leaves half a cache."""
+    atomic_write(path, lambda tmp: np.savez(tmp, **arrays))
 
 
 def _load(path: Path, task: str, n_points: int, n_instances: int, split: str, seed_base: int) -> PointSets:
@@ -135,3 +126,80 @@ def load_or_generate(task: str, n_points: int, n_instances: int, split: str, see
     _save_atomically(path, points=points, targets=targets, task=np.str_(task), n_points=np.int64(n_points),
                      split=np.str_(split), seed_base=np.int64(seed_base), format=np.int64(FORMATS[task]))
     return PointSets(task, points, targets, path)
+
+
+# --- the splits as the models read them ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Split:
+    """A training or validation split as the models read it: every instance padded to n_max points."""
+
+    points: np.ndarray  # float32 (N, n_max, 2)
+    targets: np.ndarray  # int32 (N, T): output classes, EOS after each sequence, then -1
+    lengths: np.ndarray  # int32 (N,): the real number of points
+
+    def inputs(self, mixed: bool) -> dict:
+        inputs = {"points": self.points, "targets": self.targets}
+        return {**inputs, "lengths": self.lengths} if mixed else inputs
+
+
+def instance_counts(total: int, sizes: range) -> dict[int, int]:
+    """`total` instances shared as evenly as possible among the sizes (the smaller sizes get the remainder)."""
+    base, extra = divmod(total, len(sizes))
+    return {n: base + (i < extra) for i, n in enumerate(sizes) if base + (i < extra) > 0}
+
+
+def load_split(config: ml_collections.ConfigDict, split: str, n_instances: int, eos: int) -> Split:
+    """The train or valid split: n uniform over n_min .. n_max, points padded to n_max, EOS class `eos`.
+
+    Padding points are zeros, and `lengths` says where the real points end; with n_min == n_max there is
+    no padding. The EOS class is the last output class at n_max points (model.eos_index(n_max)).
+    """
+    sizes = range(config.n_min, config.n_max + 1)
+    parts = [load_or_generate(config.task, n, count, split, config.data_seed, config.data_dir)
+             for n, count in instance_counts(n_instances, sizes).items()]
+    targets = [with_eos(p.targets, eos) for p in parts]
+    width = max(t.shape[1] for t in targets)
+    points = np.zeros((n_instances, config.n_max, 2), dtype=np.float32)
+    padded = np.full((n_instances, width), -1, dtype=np.int32)
+    lengths = np.zeros(n_instances, dtype=np.int32)
+    start = 0
+    for part, target in zip(parts, targets, strict=True):
+        count, n = part.points.shape[:2]
+        points[start : start + count, :n] = part.points
+        padded[start : start + count, : target.shape[1]] = target
+        lengths[start : start + count] = n
+        start += count
+    return Split(points, padded, lengths)
+
+
+def training_batches(split: Split, batch_size: int, seed: int, start_step: int, total_steps: int,
+                     mixed: bool) -> tf.data.Dataset:
+    """Batches for global steps start_step .. total_steps - 1, shuffled per pass as a pure function of the step
+    (common/batches.py), so a resumed run sees the batches an uninterrupted run would have seen."""
+    arrays = {key: tf.constant(value) for key, value in split.inputs(mixed).items()}
+
+    def batch(indices):
+        inputs = {key: tf.gather(value, indices) for key, value in arrays.items()}
+        return inputs, inputs["targets"]
+
+    return batches.shuffled_batches(len(split.points), batch_size, seed, start_step, total_steps, batch)
+
+
+def validation_batches(split: Split, batch_size: int, mixed: bool) -> tf.data.Dataset:
+    inputs = split.inputs(mixed)
+    return tf.data.Dataset.from_tensor_slices((inputs, split.targets)).batch(batch_size).cache()
+
+
+def test_set(config: ml_collections.ConfigDict) -> tuple[np.ndarray, np.ndarray | None]:
+    """The test points (N, n_test, 2) and, for the hull and Delaunay, their exact targets.
+
+    The TSP's metrics need no labels, so its points are drawn directly from the test stream (the same points
+    load_or_generate gives, for any n: Held-Karp's labels stop at n = 20).
+    """
+    if config.task.startswith("tsp"):
+        seed = split_seed(config.data_seed, "test", config.n_test)
+        return geometry.random_points(config.test_instances, config.n_test, seed), None
+    test = load_or_generate(config.task, config.n_test, config.test_instances, "test", config.data_seed,
+                            config.data_dir)
+    return test.points, test.targets
