@@ -104,36 +104,49 @@ PN_TASKS ?= convex_hull delaunay tsp
 PN_MODELS ?= ptr_net attention lstm
 PN_NS ?= 5 10
 PN_SEEDS ?= 1
-# Delaunay at n = 10 (a decoder of up to 46 steps) costs 0.3-1.3 s a step on 2 cores (hosts differ), 5-12x hull
-# n = 5: its cpu runs train 6,000 steps, not the preset's 25,000, to fit a session (configs.cpu, README "Deviations").
+# cpu Delaunay at n = 10 trains 6,000 steps, not the preset's 25,000, to fit a session (README "Deviations").
 PN_DELAUNAY10_STEPS ?= 6000
-pn_run = runs/pointer_networks/$(1)/$(2)/$(3)-n$(4)/seed$(5)/test_n$(6)/result.json
-PN_RUNS := $(foreach t,$(PN_TASKS),$(foreach m,$(PN_MODELS),$(foreach n,$(PN_NS),$(foreach s,$(PN_SEEDS),\
-  $(call pn_run,cpu,$(t),$(m),$(n)-$(n),$(s),$(n))))))
-PN_BASELINES := $(foreach n,$(PN_NS),runs/pointer_networks/cpu/tsp/baselines/test_n$(n)/result.json)
-# The paper preset: every row of Tables 1 and 2 and the Delaunay numbers (Sec. 4); GPU-scale.
-PN_PAPER_RUNS := \
-  $(foreach n,5 10 50 100 200 500,$(call pn_run,paper,convex_hull,ptr_net,5-50,1,$(n))) \
-  $(foreach n,5 10 50,$(call pn_run,paper,convex_hull,lstm,$(n)-$(n),1,$(n))) \
-  $(call pn_run,paper,convex_hull,attention,50-50,1,50) $(call pn_run,paper,convex_hull,ptr_net,50-50,1,50) \
-  $(foreach n,5 10 50,$(call pn_run,paper,delaunay,ptr_net,$(n)-$(n),1,$(n))) \
-  $(foreach n,5 10,$(call pn_run,paper,tsp,ptr_net,$(n)-$(n),1,$(n))) \
-  $(foreach n,5 10 20 25 30 40 50,$(call pn_run,paper,tsp,ptr_net,5-20,1,$(n))) \
-  $(call pn_run,paper,tsp_a1,ptr_net,50-50,1,50) $(call pn_run,paper,tsp_a3,ptr_net,50-50,1,50)
-PN_PAPER_BASELINES := $(foreach n,5 10 20 25 30 40 50,runs/pointer_networks/paper/tsp/baselines/test_n$(n)/result.json)
+PN_TRAIN = $(PY) -m papers.pointer_networks.train --config=papers/pointer_networks/configs.py
+pn_run = runs/pointer_networks/$(1)/$(2)/$(3)-n$(4)-$(5)/seed$(6)/test_n$(7)/result.json
+# A run's rule: preset $(1), task $(2), model $(3), training sizes $(4)..$(5), seed $(6), test n $(7), more flags $(8).
+define pn_rule
+$(call pn_run,$(1),$(2),$(3),$(4),$(5),$(6),$(7)): | $(STAMP)
+	@echo "== pointer_networks $(1): $(2), $(3), n = $(4)..$(5), seed $(6), test n = $(7)"
+	$(PN_TRAIN):$(1) --config.task=$(2) --config.model=$(3) --config.n_min=$(4) --config.n_max=$(5) \
+	  --config.seed=$(6) --config.n_test=$(7) $(8)
+PN_ALL += $(call pn_run,$(1),$(2),$(3),$(4),$(5),$(6),$(7))
+endef
+# The TSP solvers' rule: preset $(1), test n $(2) (training sizes are irrelevant to the solvers; they are set within
+# Held-Karp's n <= 20 only to pass the config's checks).
+define pn_solvers
+runs/pointer_networks/$(1)/tsp/baselines/test_n$(2)/result.json: | $(STAMP)
+	@echo "== pointer_networks $(1): TSP solvers (Optimal, A1, A2, A3), test n = $(2)"
+	$(PY) -m papers.pointer_networks.baselines --config=papers/pointer_networks/configs.py:$(1) --config.task=tsp \
+	  --config.n_test=$(2) --config.n_min=$$$$(( $(2) < 20 ? $(2) : 20 )) --config.n_max=$$$$(( $(2) < 20 ? $(2) : 20 ))
+endef
 
-runs/pointer_networks/%/result.json: | $(STAMP)
-	@set -- $$(echo "$*" | sed -E 's#^([a-z]+)/([a-z0-9_]+)/([a-z_]+)-n([0-9]+)-([0-9]+)/seed([0-9]+)/test_n([0-9]+)$$#\1 \2 \3 \4 \5 \6 \7#;s#^([a-z]+)/tsp/baselines/test_n([0-9]+)$$#\1 baselines \2#'); \
-	if [ "$$2" = baselines ]; then \
-	  echo "== pointer_networks $$1: TSP solvers (Optimal, A1, A2, A3), test n=$$3"; \
-	  $(PY) -m papers.pointer_networks.baselines --config=papers/pointer_networks/configs.py:$$1 --config.task=tsp \
-	    --config.n_test=$$3 --config.n_min=$$(( $$3 < 20 ? $$3 : 20 )) --config.n_max=$$(( $$3 < 20 ? $$3 : 20 )); \
-	else \
-	  echo "== pointer_networks $$1: task $$2, model $$3, n=$$4..$$5, seed $$6, test n=$$7"; \
-	  $(PY) -m papers.pointer_networks.train --config=papers/pointer_networks/configs.py:$$1 --config.task=$$2 \
-	    --config.model=$$3 --config.n_min=$$4 --config.n_max=$$5 --config.seed=$$6 --config.n_test=$$7 \
-	    $(if $(and $(filter cpu/delaunay/%,$*),$(findstring -n10-10/,$*)),--config.train_steps=$(PN_DELAUNAY10_STEPS)); \
-	fi
+PN_RUNS := $(foreach t,$(PN_TASKS),$(foreach m,$(PN_MODELS),$(foreach n,$(PN_NS),$(foreach s,$(PN_SEEDS),\
+  $(call pn_run,cpu,$(t),$(m),$(n),$(n),$(s),$(n))))))
+$(foreach t,$(PN_TASKS),$(foreach m,$(PN_MODELS),$(foreach n,$(PN_NS),$(foreach s,$(PN_SEEDS),$(eval $(call \
+  pn_rule,cpu,$(t),$(m),$(n),$(n),$(s),$(n),$(if $(filter delaunay-10,$(t)-$(n)),\
+  --config.train_steps=$(PN_DELAUNAY10_STEPS))))))))
+PN_BASELINES := $(foreach n,$(PN_NS),runs/pointer_networks/cpu/tsp/baselines/test_n$(n)/result.json)
+$(foreach n,$(PN_NS),$(eval $(call pn_solvers,cpu,$(n))))
+
+# The paper preset: every row of Tables 1 and 2 and the Delaunay numbers (Sec. 4); GPU-scale.
+PN_ALL :=
+$(foreach n,5 10 50 100 200 500,$(eval $(call pn_rule,paper,convex_hull,ptr_net,5,50,1,$(n))))
+$(foreach n,5 10 50,$(eval $(call pn_rule,paper,convex_hull,lstm,$(n),$(n),1,$(n))))
+$(eval $(call pn_rule,paper,convex_hull,attention,50,50,1,50))
+$(eval $(call pn_rule,paper,convex_hull,ptr_net,50,50,1,50))
+$(foreach n,5 10 50,$(eval $(call pn_rule,paper,delaunay,ptr_net,$(n),$(n),1,$(n))))
+$(foreach n,5 10,$(eval $(call pn_rule,paper,tsp,ptr_net,$(n),$(n),1,$(n))))
+$(foreach n,5 10 20 25 30 40 50,$(eval $(call pn_rule,paper,tsp,ptr_net,5,20,1,$(n))))
+$(eval $(call pn_rule,paper,tsp_a1,ptr_net,50,50,1,50))
+$(eval $(call pn_rule,paper,tsp_a3,ptr_net,50,50,1,50))
+PN_PAPER_RUNS := $(PN_ALL)
+PN_PAPER_BASELINES := $(foreach n,5 10 20 25 30 40 50,runs/pointer_networks/paper/tsp/baselines/test_n$(n)/result.json)
+$(foreach n,5 10 20 25 30 40 50,$(eval $(call pn_solvers,paper,$(n))))
 
 pointer_networks: $(PN_BASELINES) $(PN_RUNS)
 
