@@ -7,9 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SEEDS ?= 1 2
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-# oneDNN kernels: TF turns them on by default only on CPUs with AVX512_VNNI, AVX512_BF16 or AMX; on an AVX-512 Xeon
-# without those, the depth study's nets trained about 1.7x faster with them (README, "Two commands"). Rows record
-# the setting in their versions column. TF_ENABLE_ONEDNN_OPTS=0 make ... runs without them.
+# oneDNN kernels: TF turns them on by default only on CPUs with AVX512_VNNI, AVX512_BF16 or AMX; on a 2-core
+# AVX-512 Xeon without those they trained the depth study 1.7x faster (papers/depth_study/NOTES.md). Rows record the setting; TF_ENABLE_ONEDNN_OPTS=0 runs without.
 export TF_ENABLE_ONEDNN_OPTS ?= 1
 export PYTHONUNBUFFERED := 1
 

@@ -92,9 +92,13 @@ def test_unknown_result_field_is_refused(tmp_path):
 
 
 def test_report_gives_mean_and_std_over_seeds_and_counts_a_rerun_once(tmp_path):
-    row = dict(experiment="bible", variant="LSTM 2x128", preset="cpu", metric="test_bpc")
-    results.append_rows("char_rnn", [{**row, "value": 1.50, "seed": 1}, {**row, "value": 1.70, "seed": 2}], tmp_path)
-    results.append_rows("char_rnn", [{**row, "value": 1.60, "seed": 2}], tmp_path)  # seed 2 measured again
+    from papers.char_rnn import rows
+
+    config = configs.get_config("cpu")
+    row = dict(experiment="bible", variant="LSTM 2x128", preset="cpu", metric="test_bpc", **rows.lstm_fields(config))
+    append = lambda new: results.append_rows("char_rnn", new, tmp_path, rows.FIELDS)  # noqa: E731
+    append([{**row, "value": 1.50, "seed": 1}, {**row, "value": 1.70, "seed": 2, "date": "2026-01-01T00:00:00Z"}])
+    append([{**row, "value": 1.60, "seed": 2, "date": "2026-01-02T00:00:00Z"}])  # seed 2 measured again
     text = report.build(tmp_path, root=None)
     assert "| LSTM 2x128 | 1.550 ± 0.071 (2) | 1.6 |" in text  # mean, std of 1.50 and 1.60; the target
     assert (tmp_path / "README.md").read_text() == text

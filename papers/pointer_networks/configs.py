@@ -81,7 +81,7 @@ def cpu() -> ml_collections.ConfigDict:
     c.steps_per_checkpoint = 1_000
     # lr 1.0, then 0.1 from step 20,000. At the paper's constant 1.0 the validation loss of the hull Ptr-Net at
     # n = 5 still swung by 0.1 nats between checkpoints at the end (best 0.332); with the drop it fell to 0.235
-    # within 1,000 steps (README, "What the runs say"). The paper gives no schedule and no training length.
+    # within 1,000 steps (NOTES.md). The paper gives no schedule and no training length.
     c.lr_boundaries = (0.8,)
     return c
 

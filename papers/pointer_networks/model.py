@@ -34,7 +34,7 @@ Conventions shared by the three models (and by the searches, `constraints.py` an
   embedding space gives the learned start vector and EOS state room to differ from every point. Centring changes
   only the optimisation, and it matters: fed [0, 1] coordinates, the LSTM baseline sits at the loss of a decoder
   that ignores its input (4.24 nats on convex hull n = 5) for all of 25k SGD steps, and Adam does not help; fed
-  2 P - 1, Adam leaves that plateau within a few hundred steps (SGD more slowly; README, "What the runs say").
+  2 P - 1, Adam leaves that plateau within a few hundred steps (SGD more slowly; NOTES.md).
 * Decoder inputs y_i under teacher forcing: the previous output C_{i-1}; at the first step (previous = -1) a learned
   start vector (the paper's "=>" symbol). Ptr-Net reads the *point* it pointed to, embedded (Fig. 1b: the decoder's
   inputs are P_{C_{i-1}}); the baselines read a learned embedding of the previous output *class* (Fig. 1a).
