@@ -41,6 +41,11 @@ def preset_config(
     return config
 
 
+def preset_getter(**presets: Callable[[], ml_collections.ConfigDict]) -> Callable:
+    """A paper's `get_config(preset)`, which ml_collections' config_flags calls with the text after the colon."""
+    return lambda preset=None: preset_config(presets, preset)
+
+
 def check_choices(config: ml_collections.ConfigDict, choices: Mapping[str, tuple]) -> None:
     """Raises ConfigError if a field holds a value outside its allowed choices."""
     for key, allowed in {**COMMON_CHOICES, **choices}.items():

@@ -9,7 +9,7 @@ paper preset makes about 20,000), about 20-30 minutes per seed on 2 cores.
 
 import ml_collections
 
-from common.config import ConfigError, check_choices, check_positive, preset_config
+from common.config import ConfigError, check_choices, check_positive, preset_getter
 
 CHOICES = {"dataset": ("tiny_shakespeare", "bible")}
 
@@ -75,15 +75,11 @@ def smoke() -> ml_collections.ConfigDict:
     return c
 
 
-PRESETS = {"smoke": smoke, "cpu": cpu, "paper": paper}
-
-
-def get_config(preset: str | None = None) -> ml_collections.ConfigDict:
-    return preset_config(PRESETS, preset)
+get_config = preset_getter(smoke=smoke, cpu=cpu, paper=paper)
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
-    """Checks the values that the type-safe ConfigDict cannot."""
+    """The checks a type-safe ConfigDict cannot make."""
     check_choices(config, CHOICES)
     check_positive(config, ("rnn_size", "num_layers", "seq_length", "batch_size", "learning_rate",
                             "max_epochs", "steps_per_checkpoint", "eval_streams", "eval_chunk"))

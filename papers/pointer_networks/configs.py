@@ -14,7 +14,7 @@ passes over the 1M instances) is our choice, with the checkpoint of the best val
 
 import ml_collections
 
-from common.config import ConfigError, check_choices, check_lr_boundaries, check_positive, preset_config
+from common.config import ConfigError, check_choices, check_lr_boundaries, check_positive, preset_getter
 from papers.pointer_networks.solvers import MAX_HELD_KARP_CITIES
 
 CHOICES = {
@@ -101,15 +101,11 @@ def smoke() -> ml_collections.ConfigDict:
     return c
 
 
-PRESETS = {"smoke": smoke, "cpu": cpu, "paper": paper}
-
-
-def get_config(preset: str | None = None) -> ml_collections.ConfigDict:
-    return preset_config(PRESETS, preset)
+get_config = preset_getter(smoke=smoke, cpu=cpu, paper=paper)
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
-    """Checks the values that the type-safe ConfigDict cannot."""
+    """The checks a type-safe ConfigDict cannot make."""
     check_choices(config, CHOICES)
     check_positive(config, ("n_min", "n_max", "n_test", "train_instances", "valid_instances", "test_instances",
                             "units", "init_scale", "learning_rate", "batch_size", "train_steps",
