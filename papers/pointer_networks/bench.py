@@ -1,12 +1,12 @@
 """Training throughput of the three models of Table 1 and labelling throughput of the exact TSP solver.
 
-    python -m papers.pointer_networks.bench [--steps=20] [--rounds=5]
+    python -m papers.pointer_networks.bench [--steps=20] [--rounds=5] [--out=CSV]
 
 Training: Ptr-Net, LSTM and +Attention at the `cpu` preset's size (256 units, batches of 128, SGD with global
 norm clipping) on the same batches (TSP-shaped: n points, n + 1 output steps), at n = 5 and n = 10, beside
 what a user would write instead: a Keras functional encoder-decoder of keras.layers.LSTM with the same
 sizes (the LSTM row's twin without our subclassing). Every model trains back to back in each of several
-rounds after a warm-up; medians over rounds damp a shared machine's drift. Reported as instances per
+rounds after a warm-up (common/bench.py); medians over rounds damp a shared machine's drift. Reported as instances per
 second and as the ratio to the functional baseline.
 
 Labelling: our Held-Karp (vectorised over instances and subsets, `solvers.held_karp`) beside the textbook
@@ -21,17 +21,16 @@ import time
 
 import keras
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 from absl import app, flags
 
-from common import results
+from common import bench
 from papers.pointer_networks import configs, solvers, train
 from papers.pointer_networks.model import SequenceNLL, with_eos
 from papers.pointer_networks.tours import pairwise_distances, tour_length
 
-_STEPS = flags.DEFINE_integer("steps", 20, "Timed training steps per model and round.")
-_ROUNDS = flags.DEFINE_integer("rounds", 5, "Rounds; each times every model back to back, medians are reported.")
+_FLAGS = bench.define_flags(steps=20, rounds=5)
+flags.adopt_module_key_flags(bench)
 _HK_INSTANCES = flags.DEFINE_integer("held_karp_instances", 20_000, "Instances for our Held-Karp at n = 10.")
 _TEXTBOOK_INSTANCES = flags.DEFINE_integer("textbook_instances", 20, "Instances for the textbook Held-Karp.")
 MODELS = {"ptr_net": "Ptr-Net", "lstm": "LSTM", "attention": "+Attention"}
@@ -58,10 +57,10 @@ def tsp_shaped_batch(batch: int, n: int, eos: int, seed: int = 0) -> tuple[np.nd
     return points, with_eos(tours, eos)
 
 
-def instances_per_second(model: keras.Model, dataset: tf.data.Dataset, steps: int, batch: int) -> float:
-    start = time.perf_counter()
-    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
-    return steps * batch / (time.perf_counter() - start)
+def comparison_rows(benchmark: str, rates: dict[str, float], baseline: str) -> list[dict]:
+    ratios = bench.ratios(rates, baseline)
+    return [{"benchmark": benchmark, "subject": subject, "instances_per_second": rate,
+             "ratio_to_baseline": ratios[subject], "baseline": baseline} for subject, rate in rates.items()]
 
 
 def training_rows(n: int) -> list[dict]:
@@ -78,15 +77,9 @@ def training_rows(n: int) -> list[dict]:
     points, targets = tsp_shaped_batch(config.batch_size, n, n)
     previous = np.concatenate([np.full((len(targets), 1), n + 1), targets[:, :-1]], axis=1)  # n + 1 = start
     datasets[baseline] = tf.data.Dataset.from_tensors(((points, previous), targets)).repeat()
-    rates = {label: [] for label in models}
-    for label, model in models.items():
-        instances_per_second(model, datasets[label], 3, config.batch_size)  # trace and warm up
-    for _ in range(_ROUNDS.value):
-        for label, model in models.items():
-            rates[label].append(instances_per_second(model, datasets[label], _STEPS.value, config.batch_size))
-    medians = {label: float(np.median(r)) for label, r in rates.items()}
-    return [{"benchmark": f"training, n={n}", "subject": label, "instances_per_second": rate,
-             "ratio_to_baseline": rate / medians[baseline], "baseline": baseline} for label, rate in medians.items()]
+    rates = bench.median_rates({label: bench.training_measure(model, datasets[label], config.batch_size)
+                                for label, model in models.items()}, _FLAGS.steps.value, _FLAGS.rounds.value)
+    return comparison_rows(f"training, n={n}", rates, baseline)
 
 
 def textbook_held_karp(distances: np.ndarray) -> float:
@@ -115,18 +108,15 @@ def held_karp_rows(n: int = 10) -> list[dict]:
     textbook = len(few) / (time.perf_counter() - start)
     np.testing.assert_allclose(lengths, tour_length(few, tours[: len(few)]), rtol=1e-9)
     baseline = "textbook Held-Karp (Python dict, one instance at a time)"
-    return [{"benchmark": f"exact TSP labels, n={n}", "subject": subject, "instances_per_second": rate,
-             "ratio_to_baseline": rate / textbook, "baseline": baseline}
-            for subject, rate in (("Held-Karp (ours, vectorised)", ours), (baseline, textbook))]
+    return comparison_rows(f"exact TSP labels, n={n}", {"Held-Karp (ours, vectorised)": ours, baseline: textbook},
+                           baseline)
 
 
 def main(argv):
     del argv
     rows = held_karp_rows() + training_rows(5) + training_rows(10)
-    table = pd.DataFrame(rows)
-    print(table[["benchmark", "subject", "instances_per_second", "ratio_to_baseline"]]
-          .to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
-    results.write_bench(table, "pointer_networks")
+    bench.report(rows, "pointer_networks", ["benchmark", "subject", "instances_per_second", "ratio_to_baseline"],
+                 _FLAGS.out.value)
 
 
 if __name__ == "__main__":
