@@ -1,7 +1,9 @@
 """Result rows: `results/<paper>.csv`, appended by runs, never edited by hand.
 
-A row says what was measured and how (DESIGN.md): paper, experiment, variant, preset, metric, value,
-the paper's value, seed, steps, epochs, wall seconds, device, library versions, commit, date.
+A row says what was measured and how (DESIGN.md): paper, experiment, preset, variant, the paper's own fields
+(papers/<paper>/rows.py), metric, value, seed, steps, epochs (passes over the training data), wall seconds, the
+learning curve, device, library versions, commit, date. The paper's published numbers live in its
+paper_results.csv, joined to these rows on the fields by the report.
 Appends hold an exclusive lock and replace the file atomically, so concurrent writers lose nothing and a
 kill never leaves a half-written file.
 """

@@ -170,6 +170,6 @@ def shuffled_window_batches(
 
 
 def validation_batches(ids: np.ndarray, seq_length: int, batch_size: int) -> tf.data.Dataset:
-    """Non-overlapping windows in order, each from a zero state: the per-epoch validation loss."""
+    """Non-overlapping windows in order, each from a zero state: the validation loss of every checkpoint."""
     w = windows(ids, seq_length)
     return tf.data.Dataset.from_tensor_slices((w[:, :-1], w[:, 1:])).batch(batch_size).cache()

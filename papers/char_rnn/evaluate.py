@@ -35,7 +35,7 @@ def bits_per_character(model, ids: np.ndarray, streams: int = 16, chunk: int = 5
 
 
 class CarriedStateValidation(keras.callbacks.Callback):
-    """Adds `val_carried_bpc`, the validation text's bits per character as reported, to every epoch's logs."""
+    """Adds `val_carried_bpc`, the validation text's bits per character as reported, to every checkpoint's logs."""
 
     def __init__(self, ids: np.ndarray, streams: int, chunk: int):
         super().__init__()
