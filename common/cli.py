@@ -5,6 +5,7 @@ cannot take rows, a diverged run) end the command with one line that says what t
 else is a bug and keeps its traceback.
 """
 
+import re
 import sys
 from collections.abc import Callable
 
@@ -29,8 +30,11 @@ def parse_flags(argv: list[str]) -> list[str]:
         marker = f"{ConfigError.__module__}.{ConfigError.__name__}: "
         message = text.rsplit(marker, 1)[1].splitlines()[0] if marker in text else text.splitlines()[0]
     except AttributeError as err:  # ml_collections: an override of a key the locked config does not have
-        key = str(err.args[0]).strip("'\"")
-        message = f"unknown config key {key!r}; see the preset's keys in the config file named by --config"
+        text = str(err.args[0]).replace("\\", "")
+        key = re.search(r"'([\w.]+)'", text)
+        hint = re.search(r"Did you mean [^?]*\?", text)
+        message = (f"unknown config key '{key[1] if key else text}'" + (f"; {hint[0]}" if hint else "")
+                   + "; the keys are those of the config file named by --config")
     sys.exit(f"error: {message}")
 
 

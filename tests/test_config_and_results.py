@@ -49,9 +49,16 @@ def _train_cli(*flags):
 
 
 def test_command_line_rejects_unknown_key_and_bad_choice(tmp_path):
-    unknown = _train_cli("--config=papers/char_rnn/configs.py:smoke", "--config.batch_sise=3")
-    assert unknown.returncode != 0
-    assert "batch_sise" in unknown.stderr
+    """One line that says what to do, never a traceback (the old entry points printed one for a key or a preset)."""
+    for flags, message in ((["--config=papers/char_rnn/configs.py:smoke", "--config.batch_sise=3"],
+                            "error: unknown config key 'batch_sise'"),
+                           (["--config=papers/char_rnn/configs.py:smok"],
+                            "error: unknown preset 'smok'; choose one of: smoke, cpu, paper"),
+                           (["--config=papers/char_rnn/configs.py:smoke", "--config.seed=one"],
+                            "error: flag --config.seed=one"),
+                           (["--config=papers/char_run/configs.py:smoke"], "error: --config names a file")):
+        refused = _train_cli(*flags)
+        assert refused.returncode == 1 and message in refused.stderr and "Traceback" not in refused.stderr
     bad = _train_cli("--config=papers/char_rnn/configs.py:smoke", "--config.dataset=ptb",
                      f"--config.workdir={tmp_path}/run", f"--config.results_dir={tmp_path}")
     assert bad.returncode != 0
