@@ -57,8 +57,8 @@ smoke: $(STAMP)
 	  --config.workdir=runs/pointer_networks/smoke --config.data_dir=runs/pointer_networks/smoke-data \
 	  --config.results_dir=runs/smoke-results
 	$(MAKE) --no-print-directory $(FMNIST)/.done
-	$(PY) -m papers.depth_study.train --config=papers/depth_study/configs.py:smoke \
-	  --config.workdir=runs/depth_study/smoke --config.results_dir=runs/smoke-results
+	$(PY) -m papers.depth_study.train --config=papers/depth_study/configs.py:smoke --config.results_dir=runs/smoke-results
+	$(PY) -m papers.depth_study.lesion --config=papers/depth_study/configs.py:smoke --config.results_dir=runs/smoke-results
 
 bench: $(STAMP)
 	$(PY) -m papers.char_rnn.bench
@@ -162,10 +162,11 @@ $(FMNIST)/.done:
 
 data/fashion_mnist: $(FMNIST)/.done
 
-# One file target per run: runs/depth_study/<scale>/<arch>[-noaug]/seed<s>/result.json (scale cpu or paper; a
-# DenseNet takes its scale's *_densenet preset, "-noaug" trains without augmentation and with dropout 0.2, the
-# paper's C10 column), and per lesion runs/depth_study/<scale>/lesion/<arch>/seed<s>/result.json, made after that
-# net (a ResNet or its plain twin, the control) is trained, so each lesion can run in the session that trains its net. `make -j2 depth_study` trains two runs side by side; a stopped run resumes.
+# One file target per run: runs/depth_study/<preset>/<arch>[-noaug]/seed<s>/result.json (preset cpu or paper; the
+# arch picks its paper's recipe, configs.py:<preset>,<arch>; "-noaug" trains without augmentation and with dropout
+# 0.2, the paper's C10 column), and per lesion runs/depth_study/<preset>/lesion/<arch>/seed<s>/result.json, made after
+# that net (a ResNet or its plain twin, the control) is trained, so each lesion can run in the session that trains
+# its net. `make -j2 depth_study` trains two runs side by side; a stopped run resumes.
 DS_SEEDS ?= $(SEEDS)
 DS_ARCHS ?= resnet20 resnet32 resnet44 resnet56 plain20 plain32 plain44 plain56 densenet40
 DS_LESION_ARCHS ?= resnet56 plain56
@@ -176,13 +177,9 @@ DS_PAPER_SEEDS ?= 1
 DS_PAPER_LESION_ARCHS ?= resnet56 plain56 resnet110 plain110
 ds_run = runs/depth_study/$(1)/$(2)/seed$(3)/result.json
 ds_lesion = runs/depth_study/$(1)/lesion/$(2)/seed$(3)/result.json
-# The training command of run $(2) = <arch>[-noaug] at scale $(1), seed $(3).
-ds_train = $(PY) -m papers.depth_study.train \
-  --config=papers/depth_study/configs.py:$(1)$(if $(findstring densenet,$(2)),_densenet) \
-  --config.arch=$(patsubst %-noaug,%,$(2)) --config.seed=$(3)$(if $(filter %-noaug,$(2)), \
-  --config.augment=False --config.dropout_rate=0.2)
-ds_arch = $(word 1,$(subst /seed, ,$(1)))
-ds_seed = $(word 2,$(subst /seed, ,$(1)))
+# The training command of the run folder $(2) = <arch>[-noaug] at preset $(1), seed $(3).
+ds_train = $(PY) -m papers.depth_study.train --config=papers/depth_study/configs.py:$(1),$(2:-noaug=) \
+  --config.seed=$(3)$(if $(filter %-noaug,$(2)), --config.augment=False --config.dropout_rate=0.2)
 DS_RUNS := $(foreach a,$(DS_ARCHS),$(foreach s,$(DS_SEEDS),$(call ds_run,cpu,$(a),$(s))))
 DS_LESIONS := $(foreach a,$(DS_LESION_ARCHS),$(foreach s,$(DS_LESION_SEEDS),$(call ds_lesion,cpu,$(a),$(s))))
 # make depth_study makes the lesions of the nets it trains (DS_ARCHS x DS_SEEDS).
@@ -191,18 +188,16 @@ DS_STUDY_LESIONS := $(foreach a,$(filter $(DS_ARCHS),$(DS_LESION_ARCHS)),$(forea
 DS_PAPER_RUNS := $(foreach a,$(DS_PAPER_ARCHS),$(foreach s,$(DS_PAPER_SEEDS),$(call ds_run,paper,$(a),$(s))))
 DS_PAPER_LESIONS := $(foreach a,$(DS_PAPER_LESION_ARCHS),$(call ds_lesion,paper,$(a),1))
 
+# The stem is <arch>[-noaug]/seed<s>: $(*D) the run folder, $(*F) seed<s>.
 runs/depth_study/cpu/%/result.json: | $(STAMP) $(FMNIST)/.done
-	@echo "== depth_study cpu: $(call ds_arch,$*), seed $(call ds_seed,$*)"
-	$(call ds_train,cpu,$(call ds_arch,$*),$(call ds_seed,$*))
+	$(call ds_train,cpu,$(*D),$(patsubst seed%,%,$(*F)))
 
 runs/depth_study/paper/%/result.json: | $(STAMP)
-	@echo "== depth_study paper (CIFAR-10): $(call ds_arch,$*), seed $(call ds_seed,$*)"
-	$(call ds_train,paper,$(call ds_arch,$*),$(call ds_seed,$*))
+	$(call ds_train,paper,$(*D),$(patsubst seed%,%,$(*F)))
 
 # A lesion needs its net trained first.
 define ds_lesion_rule
 $(call ds_lesion,$(1),$(2),$(3)): | $(call ds_run,$(1),$(2),$(3))
-	@echo "== depth_study $(1): lesion of $(2), seed $(3)"
 	$(PY) -m papers.depth_study.lesion --config=papers/depth_study/configs.py:$(1) --config.lesion_arch=$(2) \
 	  --config.seed=$(3)
 endef

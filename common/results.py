@@ -37,11 +37,6 @@ def header(paper_fields: tuple[str, ...] = ()) -> tuple[str, ...]:
     return (*HEAD, *paper_fields, *TAIL)
 
 
-# transitional, until every writer goes through common/lifecycle.py: the old header of every paper
-FIELDS = (
-    "paper", "experiment", "variant", "preset", "metric", "value", "paper_value",
-    "seed", "steps", "epochs", "wall_seconds", "device", "versions", "commit", "date",
-)  # fmt: skip
 
 
 def results_path(paper: str, results_dir: str | os.PathLike | None = None) -> Path:
@@ -140,7 +135,7 @@ def check_results_file(path: Path, columns: tuple[str, ...]) -> str:
 
 
 def append_rows(paper: str, rows: Iterable[Mapping], results_dir: str | os.PathLike | None = None,
-                fields: tuple[str, ...] | None = None) -> Path:
+                fields: tuple[str, ...] = ()) -> Path:
     """Appends rows to results/<paper>.csv atomically, under a lock; missing fields are filled from `environment()`.
 
     `fields` are the paper's own columns (papers/<paper>/rows.py); a row with another field is refused, and so is
@@ -148,7 +143,7 @@ def append_rows(paper: str, rows: Iterable[Mapping], results_dir: str | os.PathL
     are not appended again, so recording the same run twice (a kill between its rows and its result.json) adds
     nothing.
     """
-    columns = FIELDS if fields is None else header(fields)
+    columns = header(fields)
     path = results_path(paper, results_dir)
     env = environment()
     new = []

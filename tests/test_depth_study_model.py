@@ -10,9 +10,9 @@ import pytest
 import tensorflow as tf
 
 from papers.depth_study import block_lesion
-from papers.depth_study import model as M
 from papers.depth_study.block_lesion import lesion_logits
 from papers.depth_study.densenet import DenseLayer, DenseNet
+from papers.depth_study.model import build_model, count_params
 from papers.depth_study.resnet import BasicBlock, CifarResNet, OptionAShortcut, resnet, resnet_param_count
 
 # akamaster/pytorch_resnet_cifar10 resnet.py's self-test (trainable parameters: BN gamma and beta included,
@@ -34,7 +34,7 @@ def randomize_bn(model, seed=0):
 
 def tiny_resnet(residual=True, depth=14, seed=0):
     keras.utils.set_random_seed(seed)
-    model = M.build_model(f"{'resnet' if residual else 'plain'}{depth}", input_shape=(8, 8, 3), width=4)
+    model = build_model(f"{'resnet' if residual else 'plain'}{depth}", input_shape=(8, 8, 3), width=4)
     randomize_bn(model, seed)
     return model
 
@@ -52,10 +52,10 @@ def snapshot(model):
 
 @pytest.mark.parametrize("depth", [20, 32, 44, 56, 110])
 def test_resnet_and_plain_parameter_counts_match_the_paper(depth):
-    resnet = M.build_model(f"resnet{depth}")
-    plain = M.build_model(f"plain{depth}")
-    assert M.count_params(resnet) == RESNET_PARAMS[depth]
-    assert M.count_params(plain) == RESNET_PARAMS[depth]  # option A adds no parameter
+    resnet = build_model(f"resnet{depth}")
+    plain = build_model(f"plain{depth}")
+    assert count_params(resnet) == RESNET_PARAMS[depth]
+    assert count_params(plain) == RESNET_PARAMS[depth]  # option A adds no parameter
     assert resnet_param_count(depth) == RESNET_PARAMS[depth]
     assert round(RESNET_PARAMS[depth] / 1e6, 2 if depth < 110 else 1) == PAPER_RESNET_MILLIONS[depth]
     convs = [w for w in resnet.trainable_weights if len(w.shape) == 4]
@@ -70,25 +70,25 @@ def test_resnet1202_parameter_count_from_the_layer_shapes():
 def test_the_shape_count_equals_the_built_count(depth, width, channels, classes):
     """`resnet_param_count` is what test_resnet1202 trusts: it must agree with built models of other shapes."""
     for name in ("resnet", "plain"):
-        model = M.build_model(f"{name}{depth}", input_shape=(8, 8, channels), width=width, num_classes=classes)
-        assert M.count_params(model) == resnet_param_count(depth, width, classes, channels)
+        model = build_model(f"{name}{depth}", input_shape=(8, 8, channels), width=width, num_classes=classes)
+        assert count_params(model) == resnet_param_count(depth, width, classes, channels)
 
 
 @pytest.mark.skipif(not os.environ.get("DEPTH_STUDY_BUILD_1202"),
                     reason="tracing ResNet-1202's 600 blocks to build them is slow on a CPU; the count is asserted"
                            " from the layer shapes above; set DEPTH_STUDY_BUILD_1202=1 to build it")
 def test_resnet1202_built_parameter_count():
-    assert M.count_params(M.build_model("resnet1202")) == RESNET_PARAMS[1202]
+    assert count_params(build_model("resnet1202")) == RESNET_PARAMS[1202]
 
 
 def test_densenet_parameter_counts_match_the_paper():
     # Huang et al. 2017 Table 2 / liuzhuang13/DenseNet README: 1.0M and 0.8M. The exact counts are those of the
     # Torch model: bias-free convolutions, BN gamma and beta, the classifier with bias.
-    dn40 = M.build_model("densenet40")
-    assert M.count_params(dn40) == 1_019_722
-    bc100 = M.build_model("densenet_bc100")
-    assert M.count_params(bc100) == 769_162
-    assert round(M.count_params(dn40) / 1e6, 1) == 1.0 and round(M.count_params(bc100) / 1e6, 1) == 0.8
+    dn40 = build_model("densenet40")
+    assert count_params(dn40) == 1_019_722
+    bc100 = build_model("densenet_bc100")
+    assert count_params(bc100) == 769_162
+    assert round(count_params(dn40) / 1e6, 1) == 1.0 and round(count_params(bc100) / 1e6, 1) == 0.8
     assert [t.filters for t in bc100.transitions] == [108, 150]  # compression 0.5: 216 -> 108, 300 -> 150
     assert bc100.stem_channels == 24 and dn40.stem_channels == 16
     assert len(bc100.dense_layers) == 48 and len(dn40.dense_layers) == 36
@@ -100,17 +100,17 @@ def test_invalid_depths_and_names_say_what_is_valid():
     with pytest.raises(ValueError, match=r"3m \+ 4.*got 41"):
         DenseNet(41)
     with pytest.raises(ValueError, match=r"6m \+ 4.*got 42"):
-        M.build_model("densenet_bc42")
+        build_model("densenet_bc42")
     with pytest.raises(ValueError, match="unknown architecture 'resnet_20'.*resnet<6n\\+2>"):
-        M.build_model("resnet_20")
+        build_model("resnet_20")
 
 
 def test_build_model_names():
-    assert M.build_model("plain20", input_shape=(8, 8, 1), width=4).residual is False
-    assert M.build_model("resnet20", input_shape=(8, 8, 1), width=4).residual is True
-    dn = M.build_model("densenet10_k4", input_shape=(8, 8, 1))
+    assert build_model("plain20", input_shape=(8, 8, 1), width=4).residual is False
+    assert build_model("resnet20", input_shape=(8, 8, 1), width=4).residual is True
+    dn = build_model("densenet10_k4", input_shape=(8, 8, 1))
     assert (dn.growth_rate, dn.bottleneck, dn.compression) == (4, False, 1.0)
-    bc = M.build_model("densenet_bc16", input_shape=(8, 8, 1), growth_rate=4, num_classes=3)
+    bc = build_model("densenet_bc16", input_shape=(8, 8, 1), growth_rate=4, num_classes=3)
     assert (bc.growth_rate, bc.bottleneck, bc.compression) == (4, True, 0.5)
     assert tuple(bc(images(2, 8, 1)).shape) == (2, 3)
 
@@ -120,7 +120,7 @@ def test_build_model_names():
 
 @pytest.mark.parametrize("size,channels", [(32, 3), (28, 1)])
 def test_resnet_shapes_and_downsampling_blocks(size, channels):
-    model = M.build_model("resnet20", input_shape=(size, size, channels), width=4)
+    model = build_model("resnet20", input_shape=(size, size, channels), width=4)
     assert len(model.blocks) == 9
     assert [i for i, b in enumerate(model.blocks) if b.downsamples] == [3, 6]
     x = model.stem(images(2, size, channels))
@@ -131,7 +131,7 @@ def test_resnet_shapes_and_downsampling_blocks(size, channels):
 
 
 def test_option_a_shortcut_subsamples_and_zero_pads():
-    model = M.build_model("resnet20", input_shape=(32, 32, 3))
+    model = build_model("resnet20", input_shape=(32, 32, 3))
     x = np.abs(images(2, 32, 16, seed=2))
     for i in (3, 6):  # the two downsampling blocks: 16 -> 32 channels on 32 -> 16, then 32 -> 64 on 16 -> 8
         block = model.blocks[i]
@@ -163,7 +163,7 @@ def test_stride_two_convolution_is_centred_on_the_pixels_the_shortcut_keeps():
 
 
 def test_weight_decay_equals_sgd_weight_decay_1e4_on_kernels_only():
-    model = M.build_model("resnet20", input_shape=(8, 8, 3), width=4)
+    model = build_model("resnet20", input_shape=(8, 8, 3), width=4)
     kernels = [w for w in model.trainable_weights if w.name == "kernel"]
     assert len(model.losses) == len(kernels) == 20  # 19 convolutions and the dense layer; no BN, no bias
     with tf.GradientTape() as tape:
@@ -174,12 +174,12 @@ def test_weight_decay_equals_sgd_weight_decay_1e4_on_kernels_only():
             np.testing.assert_allclose(g.numpy(), 1e-4 * w.numpy(), rtol=1e-5, atol=1e-12)
         else:
             assert g is None
-    assert M.count_params(M.build_model("resnet20", input_shape=(8, 8, 3), width=4, weight_decay=0.0)) > 0
-    assert M.build_model("resnet20", input_shape=(8, 8, 3), width=4, weight_decay=0.0).losses == []
+    assert count_params(build_model("resnet20", input_shape=(8, 8, 3), width=4, weight_decay=0.0)) > 0
+    assert build_model("resnet20", input_shape=(8, 8, 3), width=4, weight_decay=0.0).losses == []
 
 
 def test_batchnorm_uses_the_torch_momentum_and_epsilon():
-    model = M.build_model("resnet20", input_shape=(8, 8, 3), width=4)
+    model = build_model("resnet20", input_shape=(8, 8, 3), width=4)
     assert (model.stem_bn.momentum, model.stem_bn.epsilon) == (0.9, 1e-5)
 
 
@@ -324,12 +324,12 @@ def test_lesion_refuses_a_wrong_keep_or_an_unbuilt_model():
 def test_densenet_dropout_only_in_training_and_only_when_asked():
     x = images(2, 8, 3)
     keras.utils.set_random_seed(0)
-    with_dropout = M.build_model("densenet_bc16_k4", input_shape=(8, 8, 3), dropout_rate=0.2)
+    with_dropout = build_model("densenet_bc16_k4", input_shape=(8, 8, 3), dropout_rate=0.2)
     a, b = (np.asarray(with_dropout(x, training=True)) for _ in range(2))
     assert not np.allclose(a, b)
     np.testing.assert_array_equal(np.asarray(with_dropout(x, training=False)), np.asarray(with_dropout(x)))
     keras.utils.set_random_seed(0)
-    without = M.build_model("densenet_bc16_k4", input_shape=(8, 8, 3))
+    without = build_model("densenet_bc16_k4", input_shape=(8, 8, 3))
     # without dropout, training mode differs from inference only through BN's batch statistics: deterministic
     np.testing.assert_array_equal(np.asarray(without(x, training=True)), np.asarray(without(x, training=True)))
 
@@ -350,7 +350,7 @@ def test_dense_layer_concatenates_k_new_maps_to_its_input():
 def test_keras_file_round_trip(arch, tmp_path):
     keras.utils.set_random_seed(0)
     kwargs = {"width": 4} if arch.startswith(("resnet", "plain")) else {"dropout_rate": 0.2}
-    model = M.build_model(arch, input_shape=(8, 8, 3), **kwargs)
+    model = build_model(arch, input_shape=(8, 8, 3), **kwargs)
     randomize_bn(model)
     x = images()
     path = tmp_path / f"{arch}.keras"
@@ -377,9 +377,9 @@ def test_built_by_tracing_call_without_warnings_and_summarised(arch, trainable, 
     unbuilt, a plain block's unused shortcut included (Keras warns about unbuilt state otherwise)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        model = M.build_model(arch)
+        model = build_model(arch)
         model.save(tmp_path / "m.keras")
         loaded = keras.saving.load_model(tmp_path / "m.keras")
     for m in (model, loaded):
         assert f"Trainable params: {trainable:,}" in summary_text(m)
-        assert M.count_params(m) == trainable and m.count_params() == M.count_params(m, trainable_only=False)
+        assert count_params(m) == trainable and m.count_params() == count_params(m, trainable_only=False)

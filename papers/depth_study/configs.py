@@ -1,33 +1,34 @@
-"""Depth study presets. Pick one with --config=papers/depth_study/configs.py:<preset>; override with --config.KEY=V.
+"""Depth study presets: --config=papers/depth_study/configs.py:<preset>[,<arch>]; override with --config.KEY=V.
 
-A preset is a scale and a family of networks, because He et al. 2016 and Huang et al. 2017 trained their networks
-differently and every value a run uses should stand in its preset:
+The presets are the three scales; the architecture picks its paper's recipe, because He et al. 2016 and Huang et al.
+2017 trained their networks differently and every value a run uses should stand in its config. `get_config("cpu")`
+is He et al.'s recipe with ResNet-20, `get_config("cpu,plain56")` the same recipe with plain-56, and
+`get_config("cpu,densenet40")` Huang et al.'s recipe (`DENSENET`) with DenseNet-40 (ml_collections passes the text
+after ':' to get_config). `config.recipe` records which; a net of the other family (`--config.arch=densenet40` on
+He et al.'s recipe) is refused with the command to use (`validate`).
 
-| preset | scale | networks (config.arch) | data |
+| preset | ResNets and plain nets (He et al.) | DenseNets (Huang et al.) | data |
 |---|---|---|---|
-| `paper` | paper | ResNets and plain nets: resnet20 .. resnet1202, plain20 .. plain110 | CIFAR-10 (TFDS) |
-| `paper_densenet` | paper | DenseNets: densenet40, densenet_bc100, densenet100_k24, ... | CIFAR-10 (TFDS) |
-| `cpu` | cpu | ResNets and plain nets, width 8 | Fashion-MNIST (Debian package) |
-| `cpu_densenet` | cpu | DenseNet-40 with growth rate 6 | Fashion-MNIST (Debian package) |
-| `smoke` / `smoke_densenet` | smoke | tiny nets, a few steps | the same files, or test fixtures |
+| `paper` | resnet20 .. resnet1202, plain20 .. plain110 | densenet40, densenet_bc100, ... | CIFAR-10 (TFDS) |
+| `cpu` | the same depths 20 .. 56, width 8 | densenet40 with growth rate 6 | Fashion-MNIST (Debian package) |
+| `smoke` | resnet14, width 4, a few steps | densenet_bc10, growth rate 4 | the same files, or test fixtures |
 
-A net of the other family is refused with the preset to use (`validate`). Result rows and run directories are named
-by the scale (`runs/depth_study/<scale>/<arch>/seed<seed>`, preset `cpu` in results/depth_study.csv for both cpu
-presets), so the ResNets and the DenseNets of one scale share one table.
+Runs live in runs/depth_study/<preset>/<arch>[-noaug]/seed<seed>/, and the rows of both families of a preset share
+one table.
 
-`paper` (He et al. 2016, Sec. 4.2): SGD with momentum 0.9, weight decay 1e-4, batches of 128, lr 0.1 divided by 10
+`paper`, He et al. 2016 (Sec. 4.2): SGD with momentum 0.9, weight decay 1e-4, batches of 128, lr 0.1 divided by 10
 at 32k and 48k iterations, 64k iterations; at depth >= 110 the lr is 0.01 until the training error is below 80%
 (`warmup_*`); pad-4 crops and flips; the per-pixel mean subtracted; a 45k / 5k split, selection on the 5k.
-`paper_densenet` (Huang et al. 2017, Sec. 4.2): batches of 64, 300 epochs, Nesterov momentum 0.9, lr 0.1 divided by
-10 at 50% and 75% of training, weight decay 1e-4, per-channel mean and std, dropout 0.2 only without augmentation
+`paper`, Huang et al. 2017 (Sec. 4.2): batches of 64, 300 epochs, Nesterov momentum 0.9, lr 0.1 divided by 10 at 50%
+and 75% of training, weight decay 1e-4, per-channel mean and std, dropout 0.2 only without augmentation
 (`--config.augment=False --config.dropout_rate=0.2` for the paper's C10 column). In steps: we keep the 5k
 validation images out of training (selection on them, as for the ResNets), so an epoch is floor(45,000 / 64) = 703
 full batches and 300 epochs are 300 x 703 = 210,900 steps, with the lr drops at 105,450 (epoch 150) and 158,175
 (epoch 225). The paper retrains on all 50k after tuning (300 x ceil(50,000 / 64) = 234,600 steps); we do not, so
 our DenseNets see 10% fewer training images (README, deviations).
 
-`cpu`: the same recipes on Fashion-MNIST, shortened and narrowed to fit 2 CPU cores; the sizes are the constants of
-`CPU_SIZING` below. `smoke`: the same code path in seconds.
+`cpu`: the same recipes on Fashion-MNIST, narrowed and shortened to fit 2 CPU cores (`CPU_SIZING`; the timings and
+probes behind each size are in NOTES.md). `smoke`: the same code path in seconds.
 """
 
 import re
@@ -35,39 +36,30 @@ import re
 import ml_collections
 
 from common.config import ConfigError, check_choices, check_lr_boundaries, check_positive, preset_config
-from papers.depth_study import data as D
-from papers.depth_study.model import densenet_layers_per_block, resnet_blocks_per_stage
+from papers.depth_study import data
+from papers.depth_study.densenet import densenet_layers_per_block
+from papers.depth_study.resnet import resnet_blocks_per_stage
 
 CHOICES = {
-    "dataset": tuple(D.DATASETS),
+    "dataset": tuple(data.DATASETS),
     "source": ("idx", "tfds"),
-    "normalization": D.STANDARDIZE_KINDS,
+    "normalization": data.STANDARDIZE_KINDS,
+    "recipe": ("resnet", "densenet"),
 }
 FAMILIES = {"resnet": re.compile(r"(resnet|plain)\d+"), "densenet": re.compile(r"densenet(_bc)?\d+(_k\d+)?")}
 PAPER_WIDTH, PAPER_GROWTH_RATE, PAPER_CROP_PADDING = 16, 12, 4
 
-# The cpu preset's sizes, in one place. Measured on a quiet 2-core machine (`make bench`,
-# results/bench/depth_study.csv): ResNet-20 933 images/s, ResNet-56 366, plain-56 363, DenseNet-40 (k = 6) 98, so
-# a run costs about train_steps * batch_size / (images per second): 14, 35, 35 and 130 minutes at the sizes below,
-# about 5.5 hours per seed for the whole study. The first runs, at 3,000 steps (half of these), underfit: ResNet-20
-# ended at 11.7% training and 11.1% test error (the issue's target is 8%) and ResNet-56 above ResNet-20 (13.5%
-# training error), so the ResNets' half of the degradation claim could not show (README, "What the runs so far
-# say"). Doubling the steps costs less than the paper's width 16 at 3,000 steps (2.5x the time per step).
+# The cpu preset's sizes, in one place (NOTES.md, "Sizing the cpu recipe", has the timings and probes behind them).
 CPU_SIZING = dict(
-    # ResNets and plain nets: half the paper's width (16 -> 8 filters in the first stage, so 8 / 16 / 32; about a
-    # quarter of the FLOPs and parameters) to fit the CPU budget; the depths are the paper's (20 .. 56).
-    width=8,
+    width=8,  # half the paper's 16 filters (8 / 16 / 32), about a quarter of the FLOPs; the paper's depths 20 .. 56
     batch_size=128,  # the paper's
-    train_steps=6_000,  # about 14 passes over the 55k training images (the paper: 64k steps, 182 epochs of 45k)
+    train_steps=6_000,  # about 14 passes over the 55k training images; 3,000 underfit (NOTES.md)
     steps_per_checkpoint=200,  # 30 points per training curve
-    # Flips without crops (He et al.: pad-4 crops and flips). Chosen on ResNet-20's validation error at 3,000 steps
-    # (README, "What the runs so far say"): pad-4 crops 11.1%, pad-2 10.34%, flips only 8.96% (no augmentation at
-    # all 8.72%, stopped at 2,600 steps). Fashion-MNIST's garments are centred and fill the 28-pixel frame, and at
-    # 14 passes over the data the crops cost more in fit than they return in regularisation; flips are
-    # label-preserving for the ten classes.
+    # Flips without crops (He et al.: pad-4 crops and flips): the lowest validation error of ResNet-20 at this
+    # budget, since the garments are centred and fill the frame; flips keep the ten classes (NOTES.md).
     crop_padding=0,
-    # DenseNet-40 with half the paper's growth rate (12 -> 6); the paper's batch of 64 and as many passes over the
-    # data as the ResNets (12,000 steps of 64 = 6,000 of 128, about 14 epochs): the same budget in images.
+    # DenseNet-40 at half the paper's growth rate (12 -> 6), the paper's batch of 64, and as many passes over the
+    # data as the ResNets (12,000 steps of 64 = 6,000 of 128).
     densenet_growth_rate=6,
     densenet_batch_size=64,
     densenet_train_steps=12_000,
@@ -79,7 +71,8 @@ def paper() -> ml_collections.ConfigDict:
     """He et al. 2016's CIFAR-10 setup for the ResNets and their plain twins (Sec. 4.2)."""
     c = ml_collections.ConfigDict()
     c.seed = 1  # initialisation, batch order, crops and flips; the validation split has its own, split_seed
-    c.arch = "resnet20"  # resnet<6n+2> or plain<6n+2> (model.build_model)
+    c.arch = "resnet20"  # resnet<6n+2> or plain<6n+2> (model.build_model); a DenseNet: get_config("paper,densenet40")
+    c.recipe = "resnet"  # whose recipe the values are: "resnet" (He et al. 2016), "densenet" (Huang et al., DENSENET)
     # Data (data.py).
     c.dataset = "cifar10"
     c.source = "tfds"  # "idx": the Debian package's Fashion-MNIST files; "tfds": TensorFlow Datasets
@@ -122,22 +115,8 @@ def paper() -> ml_collections.ConfigDict:
     c.distribute = "default"
     c.deterministic = True
     c.verbose = 2
-    c.workdir = ""  # "" = runs/depth_study/<scale>/<arch>[-noaug]/seed<seed>
+    c.workdir = ""  # "" = runs/depth_study/<preset>/<arch>[-noaug]/seed<seed>
     c.results_dir = ""  # "" = results/
-    return c
-
-
-def paper_densenet() -> ml_collections.ConfigDict:
-    """Huang et al. 2017's CIFAR-10 setup (Sec. 4.2); the step arithmetic is in the module docstring."""
-    c = paper()
-    c.arch = "densenet40"
-    c.normalization = "per_channel"
-    c.batch_size = 64
-    c.nesterov = True
-    c.train_steps = 300 * (45_000 // 64)  # 210,900: 300 epochs of 703 full batches
-    c.steps_per_checkpoint = 45_000 // 64  # one checkpoint per epoch: 300 points
-    c.warmup_min_depth = 0  # no warm-up in the DenseNet paper
-    c.lesion_max_deleted = 0  # the lesion is for residual blocks
     return c
 
 
@@ -150,27 +129,18 @@ def cpu() -> ml_collections.ConfigDict:
     c.batch_size = CPU_SIZING["batch_size"]
     c.train_steps = CPU_SIZING["train_steps"]
     c.steps_per_checkpoint = CPU_SIZING["steps_per_checkpoint"]
-    c.crop_padding = CPU_SIZING["crop_padding"]
+    c.crop_padding = CPU_SIZING["crop_padding"]  # the DenseNets' too, so the rows compare
     c.lesion_arch = "resnet56"
     c.lesion_max_deleted = 10  # of ResNet-56's 27 blocks (25 of them not downsampling)
     c.lesion_draws = 5
     return c
 
 
-def cpu_densenet() -> ml_collections.ConfigDict:
-    c = paper_densenet()
-    c.dataset = "fashion_mnist"
-    c.source = "idx"
-    c.growth_rate = CPU_SIZING["densenet_growth_rate"]
-    c.batch_size = CPU_SIZING["densenet_batch_size"]
-    c.train_steps = CPU_SIZING["densenet_train_steps"]
-    c.steps_per_checkpoint = CPU_SIZING["densenet_steps_per_checkpoint"]
-    c.crop_padding = CPU_SIZING["crop_padding"]  # the ResNets' recipe, so the rows compare
-    return c
-
-
-def _smoke_sizes(c: ml_collections.ConfigDict) -> None:
-    """A few steps on a few hundred images: the sizes both smoke presets share."""
+def smoke() -> ml_collections.ConfigDict:
+    """A few steps on a few hundred images."""
+    c = cpu()
+    c.arch = "resnet14"  # 6 blocks, 2 of them downsampling: enough for every part of the lesion
+    c.width = 4
     c.batch_size = 16
     c.train_steps = 8
     c.steps_per_checkpoint = 4
@@ -178,13 +148,6 @@ def _smoke_sizes(c: ml_collections.ConfigDict) -> None:
     c.test_size = 512
     c.eval_batch_size = 128
     c.verbose = 0
-
-
-def smoke() -> ml_collections.ConfigDict:
-    c = cpu()
-    c.arch = "resnet14"  # 6 blocks, 2 of them downsampling: enough for every part of the lesion
-    c.width = 4
-    _smoke_sizes(c)
     c.lesion_arch = "resnet14"
     c.lesion_max_deleted = 2
     c.lesion_draws = 2
@@ -192,33 +155,41 @@ def smoke() -> ml_collections.ConfigDict:
     return c
 
 
-def smoke_densenet() -> ml_collections.ConfigDict:
-    c = cpu_densenet()
-    c.arch = "densenet_bc10"
-    c.growth_rate = 4
-    _smoke_sizes(c)
+PRESETS = {"smoke": smoke, "cpu": cpu, "paper": paper}
+
+# Huang et al. 2017's recipe (Sec. 4.2) where it differs from He et al.'s, per preset; get_config applies it when the
+# arch is a DenseNet. The step arithmetic of `paper` is in the module docstring.
+HUANG = dict(recipe="densenet", normalization="per_channel", nesterov=True,
+             warmup_min_depth=0)  # no warm-up in the DenseNet paper
+DENSENET = {
+    "paper": dict(HUANG, batch_size=64, train_steps=300 * (45_000 // 64),  # 210,900: 300 epochs of 703 batches
+                  steps_per_checkpoint=45_000 // 64),  # one checkpoint per epoch: 300 points
+    "cpu": dict(HUANG, growth_rate=CPU_SIZING["densenet_growth_rate"], batch_size=CPU_SIZING["densenet_batch_size"],
+                train_steps=CPU_SIZING["densenet_train_steps"],
+                steps_per_checkpoint=CPU_SIZING["densenet_steps_per_checkpoint"]),
+    "smoke": dict(HUANG, growth_rate=4),  # the smoke sizes
+}
+
+
+def preset(name: str, arch: str = "") -> ml_collections.ConfigDict:
+    """The preset `name` with the net `arch` (default: the preset's ResNet) and its paper's recipe."""
+    c = PRESETS[name]()
+    if arch:
+        c.arch = arch
+        if family(arch) == "densenet":
+            c.update(DENSENET[name])
     return c
 
 
-PRESETS = {"smoke": smoke, "smoke_densenet": smoke_densenet, "cpu": cpu, "cpu_densenet": cpu_densenet,
-           "paper": paper, "paper_densenet": paper_densenet}
-
-
-def get_config(preset: str | None = None) -> ml_collections.ConfigDict:
-    return preset_config(PRESETS, preset)
-
-
-def scale(config: ml_collections.ConfigDict) -> str:
-    """"smoke", "cpu" or "paper": the preset without its family."""
-    return config.preset.removesuffix("_densenet")
+def get_config(spec: str | None = None) -> ml_collections.ConfigDict:
+    """`"<preset>"` or `"<preset>,<arch>"`, e.g. "cpu", "cpu,plain56", "paper,densenet_bc100" (module docstring)."""
+    name, _, arch = (spec or "cpu").partition(",")
+    return preset_config({p: lambda p=p: preset(p, arch) for p in PRESETS}, name)
 
 
 def family(arch: str) -> str | None:
+    """"resnet" (ResNets and plain nets), "densenet", or None for a name of neither."""
     return next((name for name, pattern in FAMILIES.items() if pattern.fullmatch(arch)), None)
-
-
-def preset_family(preset: str) -> str:
-    return "densenet" if preset.endswith("_densenet") else "resnet"
 
 
 def depth(arch: str) -> int:
@@ -236,9 +207,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if config.preset not in PRESETS:
         raise ConfigError(f"config.preset={config.preset!r} is not a preset; choose one of: {', '.join(PRESETS)}")
     check_choices(config, CHOICES)
-    if config.source not in D.DATASETS[config.dataset]:
+    if config.source not in data.DATASETS[config.dataset]:
         raise ConfigError(f"config.source={config.source!r} cannot load {config.dataset}; its sources are "
-                          f"{', '.join(map(repr, D.DATASETS[config.dataset]))}")
+                          f"{', '.join(map(repr, data.DATASETS[config.dataset]))}")
     arch_family = family(config.arch)
     if arch_family is None:
         raise ConfigError(f"config.arch={config.arch!r} is not a network of this study; names are resnet<6n+2>, "
@@ -251,13 +222,13 @@ def validate(config: ml_collections.ConfigDict) -> None:
             densenet_layers_per_block(depth(config.arch), bottleneck=config.arch.startswith("densenet_bc"))
     except ValueError as err:
         raise ConfigError(f"config.arch={config.arch!r}: {err}") from err
-    wanted = preset_family(config.preset)
-    if arch_family != wanted:
-        other = {"resnet": scale(config), "densenet": f"{scale(config)}_densenet"}[arch_family]
+    if arch_family != config.recipe:
+        kinds = {"resnet": "ResNet / plain net", "densenet": "DenseNet"}
+        recipes = {"resnet": "He et al. 2016's recipe for ResNets", "densenet": "Huang et al. 2017's for DenseNets"}
         raise ConfigError(
-            f"config.arch={config.arch!r} is a {'DenseNet' if arch_family == 'densenet' else 'ResNet / plain net'}, "
-            f"but preset {config.preset!r} holds the {'DenseNet' if wanted == 'densenet' else 'ResNet'} recipe; use "
-            f"--config=papers/depth_study/configs.py:{other}")
+            f"config.arch={config.arch!r} is a {kinds[arch_family]}, but the config holds {recipes[config.recipe]} "
+            f"(config.recipe={config.recipe!r}); name the net with the preset to get its recipe: "
+            f"--config=papers/depth_study/configs.py:{config.preset},{config.arch}")
     check_positive(config, ("width", "batch_size", "train_steps", "steps_per_checkpoint", "eval_batch_size",
                             "learning_rate", "valid_size"))
     named = re.search(r"_k(\d+)$", config.arch)

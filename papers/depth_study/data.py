@@ -22,6 +22,9 @@ The setup follows the papers:
   (seed, epoch): the permutation and every crop and flip come from stateless random ops seeded by
   (seed, epoch) and the batch number, so a run resumed at epoch e sees exactly the batches it would have seen.
   `train_batches(..., first_epoch)` chains epochs first_epoch, first_epoch + 1, ... for `common.training.fit`.
+
+A run's data (`prepare_data(config)`, the same for train.py and lesion.py): the three splits and the standardisation
+fitted on the training part; `training_data(prepared, config, checkpoint)` the batches from a checkpoint on.
 """
 
 import gzip
@@ -29,9 +32,11 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import ml_collections
 import numpy as np
 import tensorflow as tf
 
+from common.config import ConfigError
 from common.data import DataError, load_tfds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +49,8 @@ VALIDATION_SIZE = {"cifar10": 5_000, "fashion_mnist": 5_000}
 NUM_CLASSES = 10
 STANDARDIZE_KINDS = ("per_pixel_mean", "per_channel")
 HOW_TO_GET = "run `make data/fashion_mnist` (it unpacks the Debian package dataset-fashion-mnist there)"
+# make skips data/fashion_mnist while its .done stamp exists, so a damaged file needs the folder removed first.
+HOW_TO_REPLACE = "replace the files: `rm -r data/fashion_mnist && make data/fashion_mnist`"
 
 
 @dataclass(frozen=True)
@@ -79,19 +86,19 @@ def read_idx(path, magic: int) -> np.ndarray:
         with gzip.open(path, "rb") as f:
             raw = f.read()
     except FileNotFoundError as err:
-        raise DataError(f"{path} is missing; {HOW_TO_GET}, or pass its directory as data_dir.") from err
+        raise DataError(f"{path} is missing; {HOW_TO_REPLACE}, or pass its directory as data_dir.") from err
     except (OSError, EOFError, zlib.error) as err:
-        raise DataError(f"{path} is not a readable gzip file ({err}); delete it and {HOW_TO_GET}.") from err
+        raise DataError(f"{path} is not a readable gzip file ({err}); {HOW_TO_REPLACE}.") from err
     ndim = magic & 0xFF
     header = 4 * (1 + ndim)
     found = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
     if found != magic:
         raise DataError(f"{path} has magic number {found}, expected {magic} (an idx file of uint8 with {ndim} "
-                        f"dimensions); the file is corrupt or not what its name says: delete it and {HOW_TO_GET}.")
+                        f"dimensions); the file is corrupt or not what its name says: {HOW_TO_REPLACE}.")
     shape = tuple(int(d) for d in np.frombuffer(raw[4:header], dtype=">i4")) if len(raw) >= header else None
     if shape is None or len(raw) - header != int(np.prod(shape)):
         raise DataError(f"{path} is truncated or too long: its header says shape {shape}, the data hold "
-                        f"{len(raw) - header} bytes; delete it and {HOW_TO_GET}.")
+                        f"{len(raw) - header} bytes; {HOW_TO_REPLACE}.")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -106,9 +113,10 @@ def load_idx(directory=None) -> dict[str, Split]:
         labels = read_idx(directory / labels_file, IDX_LABELS_MAGIC)
         if len(images) != len(labels):
             raise DataError(f"{directory}: {len(images)} {name} images but {len(labels)} labels; the files do not "
-                            f"belong together: delete them and {HOW_TO_GET}.")
+                            f"belong together: {HOW_TO_REPLACE}.")
         if labels.size and labels.max() >= NUM_CLASSES:
-            raise DataError(f"{directory / labels_file} holds label {labels.max()} (expected 0 .. 9); {HOW_TO_GET}.")
+            raise DataError(f"{directory / labels_file} holds label {labels.max()} (expected 0 .. 9); "
+                            f"{HOW_TO_REPLACE}.")
         splits[name] = Split(images[..., None].copy(), labels.astype(np.int32))
     return splits
 
@@ -255,3 +263,46 @@ def eval_dataset(split: Split, batch_size: int, standardize: Standardize | None 
     index = tf.data.Dataset.range(len(split)).batch(batch_size)
     return index.map(lambda i: (standardize(tf.gather(images, i)), tf.gather(labels, i)),
                      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+
+
+# --- a run's data ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The three splits and the standardisation fitted on the training part (the same for lesion.py)."""
+
+    train: Split
+    valid: Split
+    test: Split
+    standardize: Standardize
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train.images.shape[1:])
+
+
+def prepare_data(config: ml_collections.ConfigDict) -> Prepared:
+    """The config's dataset split into train / validation (`split_validation`) / test, and its standardisation."""
+    splits = load(config.dataset, config.source, config.data_dir or None)
+    if not 0 < config.valid_size < len(splits["train"]):
+        raise ConfigError(f"config.valid_size={config.valid_size} must be below the {len(splits['train'])} training "
+                          f"images of {config.dataset}")
+    train, valid = split_validation(splits["train"], config.valid_size, config.split_seed)
+    test = splits["test"]
+    if config.test_size:
+        test = test.take(slice(0, config.test_size))
+    if len(train) < config.batch_size:
+        raise ConfigError(f"config.batch_size={config.batch_size} is larger than the {len(train)} training images")
+    return Prepared(train, valid, test, Standardize.fit(config.normalization, train.images))
+
+
+def training_data(prepared: Prepared, config: ml_collections.ConfigDict, checkpoint: int) -> tf.data.Dataset:
+    """The training batches from checkpoint `checkpoint` on (step checkpoint x steps_per_checkpoint): epochs are
+    passes over the training part, each a pure function of (seed, epoch), so a resumed run sees the batches it
+    would have seen."""
+    per_epoch = steps_per_epoch(len(prepared.train), config.batch_size)
+    step = checkpoint * config.steps_per_checkpoint
+    batches = train_batches(prepared.train, config.batch_size, config.seed, step // per_epoch, config.augment,
+                            prepared.standardize, pad=config.crop_padding)
+    return batches.skip(step % per_epoch)

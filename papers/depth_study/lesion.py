@@ -13,84 +13,91 @@ blocks of the plain net that He et al. trained beside the ResNet (same layers, s
 isolates the shortcut.
 
 One call lesions one trained net, `lesion_arch` (ResNet-56 and plain-56 at `cpu`, ResNet-110 and plain-110 at
-`paper`; train.py's selected checkpoint, model.keras), so that each net's lesion can run as soon as that net is
-trained. It gives the test error (percent) with
+`paper`; train.py's run, its checkpoint selected on validation), so that each net's lesion can run as soon as that
+net is trained. It gives the test error (percent) with
     - nothing deleted ("intact"; equals the run's test_error),
     - each single block deleted, the downsampling blocks (n + 1 and 2n + 1 of 3n, numbered from 1) marked,
     - k = 1 .. lesion_max_deleted blocks deleted at random from the blocks that do not downsample, lesion_draws sets
       per k, drawn from lesion_seed; the draws depend only on the depth and lesion_seed, so a ResNet and its plain
       twin lose the same sets.
-A deleted block outputs its shortcut s(x) (`model.lesioned`, Veit's "only the skip connection"); here one traced
-function takes the set of kept blocks as an input (`lesion_function`, equal to `model.lesioned`, tested), so the
-hundreds of lesions share one trace.
+A deleted block outputs its shortcut s(x) (block_lesion.py, Veit's "only the skip connection"); the set of kept
+blocks is an input of one compiled function (`lesion_function`), so the hundreds of lesions share one trace.
 
-Rows: results/depth_study.csv, experiment "<dataset>_lesion", variant the net ("ResNet-56 (w=8)", "plain-56 (w=8)"),
-metrics "test_error (intact)", "test_error (block 10 deleted, downsampling)", "test_error (3 random blocks deleted)"
-(the mean over the draws) and "test_error std (3 random blocks deleted)". The lesion keeps its result.json in
-runs/depth_study/<scale>/lesion/<lesion_arch>/seed<seed>/ (or --config.workdir); a second call prints it and does
-nothing. The trained run is read from its default place (train.workdir_for), and a missing one is an error that
-names the make target that trains it.
+Rows: results/depth_study.csv, experiment "<dataset>_lesion", the trained net's fields (rows.py) and its training
+steps, the lesion in the fields lesion, deleted and downsampling (rows.lesion_fields), metric "test_error" (for
+random blocks the mean over the draws, and "test_error_std"). The lesion lives in
+runs/depth_study/<preset>/lesion/<lesion_arch>/seed<seed>/ (or --config.workdir) and goes through the run lifecycle
+(common/lifecycle.py) without training. The trained run is read from its default place (train.workdir_for); a
+missing one is an error that names the make target that trains it.
 """
 
 import json
 import re
-import time
 from pathlib import Path
 
 import ml_collections
 import numpy as np
-import tensorflow as tf
 
-from common import results, training
-from common.cli import run_with_config
-from common.config import ConfigError, claim_workdir
-from papers.depth_study import configs, train
-from papers.depth_study import data as D
-
-RESULT_FILE = "result.json"
-IGNORED_KEYS = ("verbose", "results_dir", "workdir", "data_dir", "eval_batch_size", "arch")
+from common import checkpoints, lifecycle
+from common.config import ConfigError
+from papers.depth_study import configs, data, rows, train
+from papers.depth_study.block_lesion import LesionView
+from papers.depth_study.evaluate import cached_test_batches, error_rate
 
 
 def lesion_dir(config: ml_collections.ConfigDict) -> Path:
-    default = f"runs/{train.PAPER}/{configs.scale(config)}/lesion/{config.lesion_arch}/seed{config.seed}"
-    return Path(config.workdir or default)
+    return Path(config.workdir or f"runs/depth_study/{config.preset}/lesion/{config.lesion_arch}/seed{config.seed}")
 
 
-def twin(config: ml_collections.ConfigDict, arch: str) -> ml_collections.ConfigDict:
-    """The config of the trained run of `arch` (same preset, seed and recipe) at its default place."""
-    other = ml_collections.ConfigDict(config.to_dict())
-    other.arch, other.workdir = arch, ""
-    return other
+def trained_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """The config of the trained run of `lesion_arch` (same preset, seed and recipe) at its default place."""
+    net = ml_collections.ConfigDict(config.to_dict())
+    net.arch, net.workdir = config.lesion_arch, ""
+    return net
+
+
+def train_command(net: ml_collections.ConfigDict) -> str:
+    make = f"make {train.workdir_for(net) / lifecycle.RESULT_FILE}, or " if net.preset in ("cpu", "paper") else ""
+    return (f"{make}python -m papers.depth_study.train --config=papers/depth_study/configs.py:{net.preset},{net.arch} "
+            f"--config.seed={net.seed}")
+
+
+def check_trained(net: ml_collections.ConfigDict) -> None:
+    """Refuses a lesion of a net whose training run is not finished, or was made with another config."""
+    workdir = train.workdir_for(net)
+    if not (workdir / lifecycle.RESULT_FILE).exists():
+        raise checkpoints.RunStateError(f"no finished training run of {net.arch} (seed {net.seed}) in {workdir}; "
+                                        f"train it first: {train_command(net)}")
+    lifecycle.check_workdir(train.EXPERIMENT, net, workdir)  # the net that the rows name
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+    """The config's checks, a ResNet or plain net to lesion, and its finished training run (before anything is
+    written)."""
+    configs.validate(config)
+    if not re.fullmatch(r"(resnet|plain)\d+", config.lesion_arch) or config.recipe != "resnet":
+        raise ConfigError(f"the lesion study deletes blocks of a ResNet or of its plain twin (the control), trained "
+                          f"with He et al.'s recipe; got config.recipe={config.recipe!r} and config.lesion_arch="
+                          f"{config.lesion_arch!r}, use e.g. --config=papers/depth_study/configs.py:{config.preset} "
+                          f"--config.lesion_arch=resnet56 (or plain56)")
+    net = trained_config(config)
+    configs.validate(net)  # a valid depth (6n + 2)
+    check_trained(net)
 
 
 def lesion_function(model):
-    """logits(x, keep): `model` with the blocks whose `keep` entry is False replaced by their shortcut s(x), in
-    inference mode; `keep` is a bool tensor (number of blocks,), so every lesion set runs through one trace."""
-    @tf.function(reduce_retracing=True)
-    def logits(x, keep):
-        h = model.stem(x, training=False)
-        for i, block in enumerate(model.blocks):
-            h = tf.cond(keep[i], lambda h=h, block=block: block(h, training=False),
-                        lambda h=h, block=block: block.shortcut(h))
-        return model.head(h)
-
-    return logits
-
-
-def test_batches(prepared: train.Prepared, batch_size: int) -> list[tuple[tf.Tensor, np.ndarray]]:
-    """The standardised test set in memory, as (images, labels) batches."""
-    return [(x, y.numpy()) for x, y in D.eval_dataset(prepared.test, batch_size, prepared.standardize)]
+    """logits(x, keep) as numpy: `model` with the blocks whose `keep` entry is False replaced by their shortcut
+    s(x), in inference mode (`block_lesion.lesion_logits`); `keep` is a bool array (number of blocks,), an input of
+    the view's one compiled predict step, so every lesion set runs through one trace."""
+    view = LesionView(model)
+    return lambda x, keep: view.predict_on_batch((x, keep))
 
 
 def error_with(logits, batches, n_blocks: int, deleted) -> float:
+    """The test error in percent with the blocks `deleted` (0-based) replaced by their shortcut."""
     keep = np.ones(n_blocks, dtype=bool)
     keep[list(deleted)] = False
-    keep = tf.constant(keep)
-    wrong = total = 0
-    for x, y in batches:
-        wrong += int(np.sum(np.argmax(logits(x, keep).numpy(), axis=-1) != y))
-        total += len(y)
-    return 100.0 * wrong / total
+    return error_rate(lambda x: logits(x, keep), batches)
 
 
 def random_sets(candidates: list[int], max_deleted: int, draws: int, seed: int) -> dict[int, list[list[int]]]:
@@ -108,66 +115,49 @@ def lesion_network(model, batches, sets: dict[int, list[list[int]]]) -> dict:
             "random": {k: [error_with(logits, batches, n, s) for s in draws] for k, draws in sets.items()}}
 
 
-def metric_rows(errors: dict, downsampling: list[int]) -> dict[str, float]:
-    """Row metrics of one net (module docstring); blocks numbered from 1."""
-    out = {"test_error (intact)": errors["intact"]}
+def metric_rows(errors: dict, downsampling: list[int]) -> list[dict]:
+    """The lesion fields, metric and value of each row (module docstring); blocks numbered from 1."""
+    out = [{**rows.lesion_fields("intact"), "metric": "test_error", "value": errors["intact"]}]
     for i, value in enumerate(errors["single"]):
-        out[f"test_error (block {i + 1} deleted{', downsampling' if i in downsampling else ''})"] = value
+        out.append({**rows.lesion_fields("one block", i + 1, i in downsampling), "metric": "test_error",
+                    "value": value})
     for k, values in errors["random"].items():
-        what = f"{k} random block{'s' if k > 1 else ''} deleted"
-        out[f"test_error ({what})"] = float(np.mean(values))
-        out[f"test_error std ({what})"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        out += [{**rows.lesion_fields("random blocks", k), "metric": "test_error", "value": float(np.mean(values))},
+                {**rows.lesion_fields("random blocks", k), "metric": "test_error_std", "value": std}]
     return out
 
 
-def run(config: ml_collections.ConfigDict) -> dict:
-    configs.validate(config)
-    if not re.fullmatch(r"(resnet|plain)\d+", config.lesion_arch) or configs.preset_family(config.preset) != "resnet":
-        raise ConfigError(f"the lesion study deletes blocks of a ResNet or of its plain twin (the control), trained "
-                          f"with a ResNet preset (paper, cpu, smoke); got preset {config.preset!r} and "
-                          f"config.lesion_arch={config.lesion_arch!r}, use e.g. "
-                          f"--config=papers/depth_study/configs.py:cpu --config.lesion_arch=resnet56 (or plain56)")
-    net = twin(config, config.lesion_arch)
-    configs.validate(net)  # a valid depth (6n + 2)
-    workdir = lesion_dir(config)
-    path = workdir / RESULT_FILE
-    if path.exists():
-        claim_workdir(workdir, config, ignored=IGNORED_KEYS)
-        result = json.loads(path.read_text())
-        print(f"{path} is finished (nothing rerun): {result['variant']} intact error {result['intact']:.2f}%, "
-              f"downsampling blocks {result['downsampling_blocks']}.", flush=True)
-        return result
-    commit = results.git_commit()
-    model = train.load_selected(net)  # a missing run: the error says how to make it
-    trained = json.loads((train.workdir_for(net) / train.RESULT_FILE).read_text())
-    claim_workdir(workdir, config, ignored=IGNORED_KEYS)
-    training.set_seed(config.seed, config.deterministic)
-    started = time.time()
-    prepared = train.prepare_data(config)
-    batches = test_batches(prepared, config.eval_batch_size)
+def lesion(config: ml_collections.ConfigDict, run: lifecycle.Run) -> lifecycle.Outcome:
+    """Every lesion of the trained `lesion_arch` on the test set: one row each."""
+    net = trained_config(config)  # finished: validate checked it
+    model = checkpoints.load_selected(train.workdir_for(net), train_command(net))
+    trained = json.loads((train.workdir_for(net) / lifecycle.RESULT_FILE).read_text())
+    prepared = data.prepare_data(config)
+    batches = cached_test_batches(prepared, config.eval_batch_size)
     downsampling = [i for i, b in enumerate(model.blocks) if b.downsamples]
     sets = random_sets([i for i in range(len(model.blocks)) if i not in downsampling], config.lesion_max_deleted,
                        config.lesion_draws, config.lesion_seed)
     errors = lesion_network(model, batches, sets)
-    seconds = time.time() - started
-    print(f"{trained['variant']}: intact {errors['intact']:.2f}% (its run: {trained['metrics']['test_error']:.2f}%), "
-          f"one block deleted: " + ", ".join(f"{e:.1f}" for e in errors["single"]), flush=True)
 
-    common = dict(commit=commit, experiment=f"{config.dataset}_lesion", variant=train.variant_name(net),
-                  preset=configs.scale(config), seed=config.seed, steps=trained["steps"],
-                  wall_seconds=f"{seconds:.0f}", paper_value="")
-    rows = [{**common, "metric": metric, "value": f"{value:.2f}"}
-            for metric, value in metric_rows(errors, downsampling).items()]
-    results.append_rows(train.PAPER, rows, config.results_dir or None)
-    result = {"variant": train.variant_name(net), "intact": errors["intact"],
-              "downsampling_blocks": [i + 1 for i in downsampling],
-              "random_sets": {str(k): v for k, v in sets.items()},
-              "errors": {**errors, "random": {str(k): v for k, v in errors["random"].items()}},
-              "seconds": seconds}
-    workdir.mkdir(parents=True, exist_ok=True)
-    training.atomic_write_text(path, json.dumps(result, indent=1))
-    return result
+    fields = rows.net_fields(net)
+    row = dict(experiment=f"{config.dataset}_lesion", variant=rows.variant(fields), **fields, steps=trained["steps"])
+    return lifecycle.Outcome(
+        rows=[{**row, **r, "value": f"{r['value']:.2f}"} for r in metric_rows(errors, downsampling)],
+        summary=f"{row['variant']}: intact {errors['intact']:.2f}% (its run: "
+                f"{trained['metrics']['test_error']:.2f}%), one block deleted: "
+                + ", ".join(f"{e:.1f}" for e in errors["single"]) + "%",
+        epochs=f"{trained['steps'] * config.batch_size / len(prepared.train):.2f}",  # the trained net's
+        facts={"variant": row["variant"], "intact": errors["intact"],
+               "downsampling_blocks": [i + 1 for i in downsampling],
+               "random_sets": {str(k): v for k, v in sets.items()},
+               "errors": {**errors, "random": {str(k): v for k, v in errors["random"].items()}}})
 
+
+EXPERIMENT = lifecycle.Experiment(
+    paper="depth_study", fields=rows.FIELDS, work=lesion, workdir=lesion_dir, validate=validate,
+    # The lesion's net is lesion_arch; arch, where the data lie and the evaluation batch change nothing here.
+    ignored_keys=("arch", "data_dir", "eval_batch_size"))
 
 if __name__ == "__main__":
-    run_with_config(run, "papers/depth_study/configs.py:cpu")
+    lifecycle.main(EXPERIMENT, "papers/depth_study/configs.py:cpu")

@@ -5,23 +5,17 @@ boundaries a fraction of the training steps (He: 32k and 48k of 64k; Huang: 50% 
 
 Warm-up (He et al. 2016, Sec. 4.2, for ResNet-110 and -1202): "we use 0.01 to warm up the training until the
 training error is below 80% (about 400 iterations), and then go back to 0.1". `PaperSchedule` holds the lr at
-`warmup_lr` until the running training error of the current Keras epoch (checkpoint interval) falls below the
-threshold, and at the latest until the first boundary. The step at which the warm-up ended is kept in
-`warmup.json` in the work directory, so a resumed run does not warm up again; a value written for an epoch that
-was never checkpointed (a kill in between) is ignored, and the deterministic run reaches it again.
+`warmup_lr` until the running training error of the current checkpoint interval falls below the threshold, and at
+the latest until the first boundary. The step at which the warm-up ended is the callback's state
+(`get_state` / `set_state`), which common/training.py commits with every checkpoint and restores on resume, so a
+resumed run does not warm up again, and one resumed before the warm-up ended goes on warming up.
 
 The error metric (`ErrorRate`): 100 x (1 - accuracy), in percent as the papers' tables; during training it is
 the error on the augmented training batches in training mode, averaged over the checkpoint interval (the
 "training error" of He et al.'s Fig. 6, which is also measured during training).
 """
 
-import json
-import os
-from pathlib import Path
-
 import keras
-
-WARMUP_FILE = "warmup.json"
 
 
 @keras.saving.register_keras_serializable(package="depth_study")
@@ -43,38 +37,31 @@ def step_learning_rate(step: int, base: float, boundaries) -> float:
 class PaperSchedule(keras.callbacks.Callback):
     """Sets the optimiser's lr before every step: the step schedule, with He et al.'s warm-up when asked.
 
-    Adds `learning_rate` (the lr of the epoch's last step) to the epoch's logs, so it lands in history.csv.
+    Adds `learning_rate` (the lr of the checkpoint interval's last step) to its logs, so it lands in the history.
     """
 
-    def __init__(self, base_lr: float, boundaries, workdir=None, warmup_lr: float | None = None,
-                 warmup_until_error: float = 80.0, error_key: str = "error"):
+    def __init__(self, base_lr: float, boundaries, warmup_lr: float | None = None, warmup_until_error: float = 80.0,
+                 error_key: str = "error"):
         super().__init__()
         self.base_lr, self.boundaries = base_lr, list(boundaries)
         self.warmup_lr, self.warmup_until_error, self.error_key = warmup_lr, warmup_until_error, error_key
-        self.workdir = None if workdir is None else Path(workdir)
-        self.warming = False
-        self.warmup_ended_at: int | None = None
+        self.warmup_ended_at: int | None = None  # the step after which the lr went back to the schedule
         self.step = 0
         self._lr = None
 
-    def saved_warmup_end(self) -> int | None:
-        """The step at which the warm-up ended, as warmup.json in the work directory says, or None."""
-        path = self.workdir / WARMUP_FILE if self.workdir else None
-        if path is None or not path.exists():
-            return None
-        return json.loads(path.read_text())["ended_at_step"]
+    def get_state(self) -> dict:
+        return {"warmup_ended_at_step": self.warmup_ended_at}
+
+    def set_state(self, state: dict) -> None:
+        self.warmup_ended_at = state["warmup_ended_at_step"]
+
+    @property
+    def warming(self) -> bool:
+        return self.warmup_lr is not None and self.warmup_ended_at is None
 
     def on_train_begin(self, logs=None):
         self.step = int(self.model.optimizer.iterations.numpy())
         self._lr = None
-        if self.warmup_lr is None:
-            self.warming = False
-            return
-        ended = self.saved_warmup_end()
-        if ended is not None and ended <= self.step:
-            self.warming, self.warmup_ended_at = False, ended
-        else:  # not started, or ended in an epoch that was never checkpointed
-            self.warming, self.warmup_ended_at = True, None
 
     def learning_rate(self, step: int) -> float:
         if self.warming and (not self.boundaries or step < self.boundaries[0]):
@@ -90,15 +77,10 @@ class PaperSchedule(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
         if self.warming and logs and self.error_key in logs and float(logs[self.error_key]) < self.warmup_until_error:
-            self.warming, self.warmup_ended_at = False, self.step
+            self.warmup_ended_at = self.step
             print(f"warm-up ended after step {self.step}: training error {float(logs[self.error_key]):.1f}% < "
                   f"{self.warmup_until_error:g}%; lr {self.learning_rate(self.step):g} from here", flush=True)
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = float(self._lr if self._lr is not None else self.learning_rate(self.step))
-        if self.workdir is not None and self.warmup_ended_at is not None:
-            path = self.workdir / WARMUP_FILE
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(json.dumps({"ended_at_step": self.warmup_ended_at}))
-            os.replace(tmp, path)
