@@ -1,24 +1,21 @@
-"""Pointer Networks' models and decoding: shapes, masks, the loss, saving, constrained search, and a tiny overfit."""
+"""Pointer Networks' models: shapes, masks, the loss, saving, a tiny overfit (search: test_..._decoding.py)."""
 
-import itertools
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from papers.pointer_networks import constraints, decoding, geometry, metrics
+from papers.pointer_networks import constraints, geometry, metrics
 from papers.pointer_networks.baseline_models import AttentionLSTM, Seq2SeqLSTM, previous_class
 from papers.pointer_networks.model import (
     PointerNet,
     SequenceNLL,
     centred,
     encode_points,
-    sequence_log_prob,
     sequence_nll,
     with_eos,
 )
-from papers.pointer_networks.tours import is_valid_tour
 
 UNITS = 16
 MODELS = {
@@ -215,186 +212,6 @@ def test_config_round_trip_and_keras_file(name, tmp_path):
     assert type(loaded) is type(model)
     np.testing.assert_array_equal(np.asarray(loaded(inputs)), expected)
     assert isinstance(loaded.loss, SequenceNLL)
-
-
-# --- decoding -------------------------------------------------------------------------------------------
-
-def tsp(n, lengths=None):
-    return constraints.for_task("tsp", n, lengths)
-
-
-@pytest.mark.parametrize("name", ["lstm", "attention", "ptrnet"])
-def test_tsp_search_always_returns_tours_from_city_zero(name):
-    model = make_model(name, seed=2)
-    points = geometry.random_points(64, 7, seed=6)
-    for tours, _ in [constraints.search(model, points, tsp(7)), constraints.search(model, points, tsp(7), 3)]:
-        assert tours.shape == (64, 7) and tours.dtype == np.int32
-        assert is_valid_tour(tours, 7).all()
-        assert (tours[:, 0] == 0).all()
-
-
-def test_tsp_search_on_mixed_sizes():
-    model = make_model("ptrnet", seed=3)
-    points = geometry.random_points(32, 8, seed=7)
-    lengths = np.random.default_rng(0).integers(3, 9, size=32)
-    for tours, _ in [constraints.search(model, points, tsp(8, lengths)),
-                     constraints.search(model, points, tsp(8, lengths), 4)]:
-        for tour, n in zip(tours, lengths, strict=True):
-            assert is_valid_tour([tour], n).all() and tour[0] == 0 and (tour[n:] == -1).all()
-
-
-@pytest.mark.parametrize("task", ["tsp", "convex_hull", "delaunay"])
-def test_beam_width_one_is_greedy(task):
-    model = make_model("ptrnet", seed=4)
-    points = geometry.random_points(24, 6, seed=8)
-    rules = constraints.for_task(task, 6, no_repeats=True)
-    greedy, greedy_scores = constraints.search(model, points, rules)
-    beam, beam_scores = constraints.search(model, points, rules, 1)
-    np.testing.assert_array_equal(beam, greedy)
-    np.testing.assert_allclose(beam_scores, greedy_scores, rtol=1e-12)
-
-
-def test_exhaustive_beam_finds_the_most_likely_tour():
-    """With as many beams as tours ((n - 1)! from city 0) the search is exact, so no narrower beam beats it.
-
-    (A wider beam is not better than a narrower one on every instance: beam search prunes prefixes that
-    might have ended better. The exhaustive beam is the case where "never worse" is a theorem.)
-    """
-    n = 5
-    model = make_model("ptrnet", seed=5)
-    points = geometry.random_points(16, n, seed=9)
-    all_tours = np.array([(0, *rest) for rest in itertools.permutations(range(1, n))])
-    log_p = np.stack([sequence_log_prob(model, points, np.tile(t, (16, 1)), eos=False) for t in all_tours])
-    exact, exact_scores = constraints.search(model, points, tsp(n), len(all_tours))
-    np.testing.assert_allclose(exact_scores, log_p.max(axis=0), rtol=1e-5)
-    np.testing.assert_array_equal(exact, all_tours[log_p.argmax(axis=0)])
-    for width in (1, 2, 3):
-        _, scores = constraints.search(model, points, tsp(n), width)
-        assert (exact_scores >= scores - 1e-9).all()
-
-
-@pytest.mark.parametrize("name", ["lstm", "attention", "ptrnet"])
-def test_search_scores_are_the_models_log_probabilities(name):
-    model = make_model(name, seed=6)
-    points = geometry.random_points(16, 6, seed=10)
-    lengths = np.array([6, 4] * 8)
-    hull = constraints.for_task("convex_hull", 6, lengths, no_repeats=True)
-    for sequences, scores in [constraints.search(model, points, hull), constraints.search(model, points, hull, 3)]:
-        stopped_at_eos = (sequences != -1).sum(axis=1) < 6
-        expected = sequence_log_prob(model, points, sequences, lengths, eos=stopped_at_eos)
-        np.testing.assert_allclose(scores, expected, rtol=1e-4)
-        for row, n in zip(sequences, lengths, strict=True):  # no repeats, only real points
-            row = row[row != -1]
-            assert len(set(row.tolist())) == len(row) and (row < n).all()
-    beams, beam_scores = constraints.search(model, points, hull, 3, return_all=True)
-    assert beams.shape == (16, 3, 6) and (np.diff(beam_scores, axis=1) <= 1e-12).all()  # best first
-
-
-class ScriptedModel:
-    """A stand-in with the models' decoding interface whose step-t logits are `script[t]`, whatever came before."""
-
-    def __init__(self, script):
-        self.script = np.asarray(script, dtype=np.float32)
-
-    def encode(self, points, lengths=None):
-        return {}, [keras.ops.zeros((len(points), 1), dtype="int32")]
-
-    def decode_step(self, memory, state, previous):
-        step = int(np.asarray(state[0])[0, 0])
-        logits = np.broadcast_to(self.script[step], (len(previous), self.script.shape[1]))
-        return keras.ops.convert_to_tensor(logits), [state[0] + 1]
-
-
-def test_eos_ends_a_sequence_and_triangles_come_in_triples():
-    points = geometry.random_points(2, 4, seed=0)
-    eos_at_step_2 = np.full((12, 5), 0.0)
-    eos_at_step_2[:, 3] = 1.0  # "3, 3, 3, ..." unless something else wins
-    eos_at_step_2[2, 4] = 5.0  # EOS after two outputs
-    hull, scores = constraints.search(ScriptedModel(eos_at_step_2), points, constraints.TaskConstraint(4))
-    np.testing.assert_array_equal(hull, [[3, 3, -1, -1]] * 2)
-    unique, _ = constraints.search(ScriptedModel(eos_at_step_2), points,
-                                   constraints.TaskConstraint(4, no_repeats=True))
-    assert (unique[:, 0] == 3).all() and (unique[:, 1] != 3).all() and (unique[:, 2:] == -1).all()
-    # Delaunay: EOS only after whole triangles, so the EOS at step 2 is refused and the one at 3 is taken
-    eos_at_step_2[3, 4] = 5.0
-    triangles, _ = constraints.search(ScriptedModel(eos_at_step_2), points, constraints.for_task("delaunay", 4))
-    assert triangles.shape == (2, geometry.max_triangles(4), 3)
-    np.testing.assert_array_equal(triangles[:, 0], [[3, 3, 3]] * 2)
-    assert (triangles[:, 1:] == -1).all()
-    # a tour never stops early, whatever EOS scores
-    tours, _ = constraints.search(ScriptedModel(eos_at_step_2), points, tsp(4), 2)
-    assert is_valid_tour(tours, 4).all()
-
-
-def test_a_dictionary_wider_than_the_points_only_offers_real_points():
-    """The baselines' n_max + 1 classes at n < n_max points: classes n .. n_max - 1 are never emitted."""
-    script = np.zeros((6, 9))
-    script[:, 5:8] = 3.0  # classes 5, 6, 7 (no point at n = 5) score highest, then EOS (8) from step 2
-    script[2:, 8] = 2.0
-    points = geometry.random_points(3, 5, seed=1)
-    for width in (None, 3):
-        outputs, _ = constraints.search(ScriptedModel(script), points, constraints.TaskConstraint(5), width)
-        assert outputs.shape == (3, 5) and (outputs[:, :2] < 5).all() and (outputs[:, 2:] == -1).all()
-
-
-def test_length_penalty_is_off_by_default_and_favours_longer_outputs():
-    # step 0: log p = -1.1 (point 0), -1.2 (point 1), -1.0 (EOS); step 1: EOS almost surely
-    log_p = np.log([[np.exp(-1.1), 1 - np.exp(-1.1) - np.exp(-1.0), np.exp(-1.0)], [0.005, 0.005, 0.99]])
-    model, points, rules = ScriptedModel(log_p), geometry.random_points(1, 2, seed=0), constraints.TaskConstraint(2)
-    empty, score = constraints.search(model, points, rules, 2)
-    np.testing.assert_array_equal(empty, [[-1, -1]])
-    np.testing.assert_allclose(score, [-1.0])
-    longer, score = constraints.search(model, points, rules, 2, length_penalty=1.0)
-    np.testing.assert_array_equal(longer, [[0, -1]])
-    np.testing.assert_allclose(score, [-1.1 + np.log(0.99)])  # the returned score stays log p
-
-
-class NoClassTwiceInARow:
-    """A rule of no task here, kept in a dict record: a class may not follow itself (EOS is class 0)."""
-
-    def start(self, batch, n_out):
-        self.n_out = n_out
-        return {"last": np.full(batch, -1)}
-
-    def allowed(self, record, step):
-        return np.arange(self.n_out)[None, :] != record["last"][:, None]
-
-    def update(self, record, step, emitted):
-        return {"last": np.where(emitted >= 0, emitted, record["last"])}
-
-    def complete(self, record):
-        return np.zeros(len(record["last"]), dtype=bool)
-
-
-def test_the_search_takes_any_constraint_and_eos_class():
-    """decoding.py knows nothing of points: EOS is class 0 here, and the rule is the constraint object's.
-
-    The exhaustive beam (as wide as the live prefixes) equals the best of every allowed sequence, scored by hand.
-    """
-    rng = np.random.default_rng(0)
-    steps, n_out = 5, 4
-    script = rng.normal(size=(steps, n_out)) * 2
-    script[:, 0] -= 4.0  # EOS unlikely, so the best sequence is long and its argmax path ([2, 2, 3, 1, 3]) forbidden
-    log_p = script - np.log(np.exp(script).sum(axis=1, keepdims=True))
-    best, best_score = None, -np.inf
-    for length in range(steps + 1):
-        for seq in itertools.product(range(1, n_out), repeat=length):
-            if any(a == b for a, b in itertools.pairwise(seq)):
-                continue
-            score = sum(log_p[t, c] for t, c in enumerate(seq)) + (log_p[length, 0] if length < steps else 0.0)
-            if score > best_score:
-                best, best_score = seq, score
-    encoded = ScriptedModel(script).encode(np.zeros((2, 1, 2)))
-    found, score = decoding.beam_search(ScriptedModel(script), encoded, 3 ** steps, steps, NoClassTwiceInARow(), eos=0)
-    np.testing.assert_array_equal(found[0], [*best, *[-1] * (steps - len(best))])
-    np.testing.assert_allclose(score, [best_score] * 2, rtol=1e-6)
-    greedy, _ = decoding.greedy_decode(ScriptedModel(script), encoded, steps, NoClassTwiceInARow(), eos=0)
-    row = greedy[0][greedy[0] != -1]
-    assert (row != 0).all() and (np.diff(row) != 0).all()
-    free, _ = decoding.greedy_decode(ScriptedModel(script), encoded, steps, eos=0)  # no constraint: the argmax
-    argmax = script.argmax(axis=1)
-    ends = (argmax == 0).tolist().index(True) if 0 in argmax else steps
-    np.testing.assert_array_equal(free[0], [*argmax[:ends], *[-1] * (steps - ends)])
 
 
 # --- learning -------------------------------------------------------------------------------------------
