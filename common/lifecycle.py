@@ -11,7 +11,8 @@ selected on validation. The lifecycle does the rest, the same way for every pape
 - A work directory belongs to one config (`config.json`); another config is refused with a message, and so is a
   finished result made with other evaluation settings. A finished run prints its result and writes nothing.
 - One process at a time works in a work directory (a lock); a second waits, then finds the run finished.
-- The results CSV is checked before training (writable, its columns, its last line), not after it.
+- The results CSV is checked before training (writable, its columns, its last line), not after it, and so is the
+  working tree: rows for results/ come from committed code (or say -dirty when ALLOW_DIRTY=1).
 - Recording is crash-safe: result.json is written with the rows first, then the rows are appended (rows already in
   the CSV are skipped), then result.json is marked recorded. The same command after a kill at any moment finishes
   the recording and never writes a row twice.
@@ -21,6 +22,7 @@ selected on validation. The lifecycle does the rest, the same way for every pape
 import fcntl
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -137,6 +139,19 @@ def finished_result(experiment: Experiment, config: ml_collections.ConfigDict, r
     return result
 
 
+def check_clean_tree(config: ml_collections.ConfigDict) -> None:
+    """Rows in results/ name the commit whose code ran: refuse uncommitted changes there, before training, unless
+    ALLOW_DIRTY=1 (the rows then say so: their commit ends in -dirty). Other results directories take any tree."""
+    if config.results_dir or os.environ.get("ALLOW_DIRTY") == "1":
+        return
+    commit = results.git_commit()
+    if commit.endswith("-dirty"):
+        raise ConfigError(f"the working tree has uncommitted changes outside results/ (at {commit}), and this run "
+                          f"would write rows to results/ that name a commit whose code did not run: commit them, "
+                          f"or run with ALLOW_DIRTY=1 to write rows marked {commit}, or pass "
+                          f"--config.results_dir=OTHER_DIR")
+
+
 @contextmanager
 def locked(workdir: Path):
     """Holds an exclusive lock on the work directory; a second process waits for the first, saying so."""
@@ -186,6 +201,7 @@ def execute(experiment: Experiment, config: ml_collections.ConfigDict) -> dict:
     check_workdir(experiment, config, workdir)
     result = finished_result(experiment, config, result_dir)
     if result is None or not result.get("recorded", True):
+        check_clean_tree(config)
         columns = results.header(experiment.fields)
         results.check_results_file(results.results_path(experiment.paper, config.results_dir or None), columns)
         with locked(workdir):

@@ -52,9 +52,9 @@ def test_training_carries_the_state_from_batch_to_batch():
     model.evaluate(x2, y2, verbose=0)  # validation starts from zero states and does not touch the carry
     np.testing.assert_allclose(model.carry[0].numpy(), states1[0][0], rtol=1e-5, atol=1e-6)
     loss2, bpc2 = model.train_on_batch(x2, y2)
-    expected = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y2, logits2)
-    assert loss2 == pytest.approx(float(expected), rel=1e-5)
-    assert bpc2 == pytest.approx(loss2 / np.log(2), rel=1e-5)
+    expected = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y2, logits2)  # per character
+    assert loss2 == pytest.approx(20 * float(expected), rel=1e-5)  # summed over the window's 20 steps
+    assert bpc2 == pytest.approx(loss2 / 20 / np.log(2), rel=1e-5)
     np.testing.assert_allclose(model.carry[-1].numpy(), states2[-1][1], rtol=1e-5, atol=1e-6)
 
 
@@ -91,6 +91,18 @@ def test_state_carried_across_chunks_equals_one_pass():
     reset_each_chunk = np.mean([bits_per_character(model, ids[i : i + 8], streams=1, chunk=7)[0]
                                 for i in range(0, 294, 7)])
     assert abs(reset_each_chunk - one_pass) > 1e-3  # so the equality above is not trivial
+
+
+def test_loss_clip_and_epsilon_are_in_char_rnns_units():
+    """train.lua sums the batch-averaged criterion over the window's steps and clamps that gradient at 5;
+    optim.rmsprop divides by sqrt(v) + 1e-8. Averaged over steps too, the clip never bound (issue 24)."""
+    config = configs.get_config("paper")
+    model = build_char_rnn(config, vocab_size=65, steps_per_epoch=10)
+    ids = np.random.default_rng(0).integers(0, 65, (config.batch_size, config.seq_length + 1))
+    logits = model(ids[:, :-1])
+    per_step = keras.losses.sparse_categorical_crossentropy(ids[:, 1:], logits, from_logits=True).numpy()
+    assert float(np.mean(model.loss(ids[:, 1:], logits))) == pytest.approx(per_step.mean(axis=0).sum(), rel=1e-5)
+    assert model.optimizer.epsilon == pytest.approx(1e-16) and model.optimizer.clipvalue == 5.0
 
 
 def test_learning_rate_decays_after_epoch_ten_as_char_rnn():
@@ -192,6 +204,8 @@ def test_smoke_preset_trains_evaluates_samples_and_writes_rows(tmp_path):
     rows = pd.read_csv(tmp_path / "results" / "char_rnn.csv")
     assert sorted(rows["metric"]) == ["test_bpc", "valid_bpc"]
     assert set(rows["preset"]) == {"smoke"} and set(rows["seed"]) == {1}
+    # max_epochs = 1 pass of 37 steps, to within a step per checkpoint (4 of 10): not rounded up to 4 x 12 steps
+    assert set(rows["epochs"]) == {1.08} and set(rows["steps"]) == {40}
     assert set(rows["method"]) == {"LSTM"} and set(rows["rnn_size"]) == {16} and set(rows["carry_state"]) == {True}
     test_bpc = result["metrics"]["test_bpc"]
     assert rows.loc[rows.metric == "test_bpc", "value"].item() == pytest.approx(test_bpc, abs=1e-4)

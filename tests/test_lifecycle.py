@@ -279,3 +279,16 @@ def test_a_run_of_the_old_runner_resumes(tmp_path, straight):
     os.remove(Path(config.results_dir) / "tiny.csv")
     lifecycle.execute(TINY, config)
     assert measured(config) == straight
+
+
+def test_rows_for_results_come_from_committed_code(tmp_path, monkeypatch):
+    """Seven commits of the old rows end in -dirty: a run that would write to results/ from an uncommitted tree is
+    refused before it trains, unless told to (ALLOW_DIRTY=1), and its rows then say -dirty."""
+    monkeypatch.setattr(results, "git_commit", lambda: "abc1234-dirty")
+    monkeypatch.delenv("ALLOW_DIRTY", raising=False)
+    config = tiny_config(tmp_path, results_dir="")
+    with pytest.raises(ConfigError, match="uncommitted changes.*ALLOW_DIRTY=1"):
+        lifecycle.execute(TINY, config)
+    assert not Path(config.workdir).exists()
+    lifecycle.execute(TINY, tiny_config(tmp_path))  # another results directory: any tree
+    assert {r["commit"] for r in rows(tiny_config(tmp_path))} == {"abc1234-dirty"}

@@ -36,9 +36,12 @@ def paper() -> ml_collections.ConfigDict:
     c.decay_rate = 0.95
     c.learning_rate_decay = 0.97
     c.learning_rate_decay_after = 10
-    c.grad_clip = 5.0
+    c.grad_clip = 5.0  # on the gradient of the loss summed over the window's steps, as char-rnn (model.py)
+    c.rmsprop_epsilon = 1e-8  # optim.rmsprop's, added to sqrt(v)
     c.max_epochs = 50.0  # passes over the training text
-    c.steps_per_checkpoint = 1000  # one Keras epoch = one checkpoint, validation pass and history row
+    # At most this many steps between checkpoints (validation pass and history row); a run divides its steps evenly
+    # among the checkpoints, so it makes max_epochs passes to within a step per checkpoint.
+    c.steps_per_checkpoint = 1000
     # Evaluation: the test text scored in `eval_streams` contiguous parts with the state carried.
     c.eval_streams = 16
     c.eval_chunk = 500

@@ -136,6 +136,14 @@ class DecayAfter(keras.optimizers.schedules.LearningRateSchedule):
 
 
 @keras.saving.register_keras_serializable(package="char_rnn")
+def nats_per_window(targets, logits):
+    """char-rnn's training loss: the cross-entropy summed over the window's seq_length steps (train.lua adds every
+    step's criterion, each averaged over the batch, and divides by seq_length only to print it), so the gradient
+    that the element-wise clip at 5 sees has char-rnn's scale; Keras averages this over the batch."""
+    return ops.sum(keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="char_rnn")
 def bits_per_character(targets, logits):
     """Cross-entropy in bits: -log2 p(x_{t+1} | x_{<=t})."""
     nats = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
@@ -143,14 +151,16 @@ def bits_per_character(targets, logits):
 
 
 def build_char_rnn(config, vocab_size: int, steps_per_epoch: int) -> CharRNN:
-    """The model compiled with char-rnn's optimiser: RMSprop, element-wise gradient clipping."""
+    """The model compiled with char-rnn's loss and optimiser: RMSprop, element-wise gradient clipping."""
     model = CharRNN(vocab_size, config.rnn_size, config.num_layers, config.dropout, config.init_scale,
                     carry_batch_size=config.batch_size if config.carry_state else 0)
     model.build((None, None))
     schedule = DecayAfter(config.learning_rate, config.learning_rate_decay,
                           config.learning_rate_decay_after, steps_per_epoch)
-    optimizer = keras.optimizers.RMSprop(schedule, rho=config.decay_rate, epsilon=1e-8,
+    # Torch's optim.rmsprop divides by sqrt(v) + epsilon, Keras by sqrt(v + epsilon): epsilon squared inside the
+    # root is Torch's epsilon outside it, to within epsilon.
+    optimizer = keras.optimizers.RMSprop(schedule, rho=config.decay_rate, epsilon=config.rmsprop_epsilon ** 2,
                                          clipvalue=config.grad_clip or None)
-    model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    model.compile(optimizer, nats_per_window,
                   metrics=[keras.metrics.MeanMetricWrapper(bits_per_character, name="bpc")])
     return model

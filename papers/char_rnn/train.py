@@ -36,21 +36,23 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
     vocab.save(run.workdir / "vocab.json")
     train_ids, valid_ids, test_ids = (vocab.encode(t) for t in (corpus.train, corpus.valid, corpus.test))
     per_pass = data.steps_per_pass(train_ids, config.seq_length, config.batch_size)
-    checkpoints = max(1, math.ceil(config.max_epochs * per_pass / config.steps_per_checkpoint))
-    total_steps = checkpoints * config.steps_per_checkpoint
+    wanted = max(1, round(config.max_epochs * per_pass))
+    checkpoints = math.ceil(wanted / config.steps_per_checkpoint)
+    steps_per_checkpoint = math.ceil(wanted / checkpoints)  # at most config.steps_per_checkpoint, evenly
+    total_steps = checkpoints * steps_per_checkpoint
     print(f"{corpus.source}: {len(train_ids):,} / {len(valid_ids):,} / {len(test_ids):,} characters "
           f"(train / valid / test), vocabulary {len(vocab)}; {total_steps:,} steps = "
-          f"{total_steps / per_pass:.2f} epochs, a checkpoint every {config.steps_per_checkpoint}.", flush=True)
+          f"{total_steps / per_pass:.2f} epochs, a checkpoint every {steps_per_checkpoint}.", flush=True)
 
     fitted = run.fit(
         build_model=lambda: build_char_rnn(config, len(vocab), per_pass),
-        train_data=lambda k: training_batches(config, train_ids, k * config.steps_per_checkpoint, total_steps),
+        train_data=lambda k: training_batches(config, train_ids, k * steps_per_checkpoint, total_steps),
         checkpoints=checkpoints,
-        steps_per_checkpoint=config.steps_per_checkpoint,
+        steps_per_checkpoint=steps_per_checkpoint,
         validation_data=data.validation_batches(valid_ids, config.seq_length, config.eval_batch_size),
         monitor="val_carried_bpc",
         callbacks=[CarriedStateValidation(valid_ids, config.eval_streams, config.eval_chunk)],
-        max_loss=lifecycle.implausible_loss(len(vocab)),
+        max_loss=lifecycle.implausible_loss(len(vocab), config.seq_length),
     )
     model = run.best_model()
     valid_bpc, _ = bits_per_character(model, valid_ids, config.eval_streams, config.eval_chunk)
