@@ -259,6 +259,52 @@ def test_triangle_coverage_and_accuracy():
     assert metrics.sequence_accuracy([[[0, 1, 2], [0, 2, 3]]], true) == 1.0
 
 
+def test_triangle_precision_and_recall():
+    """Coverage is recall: the true set plus a wrong triangle scores 1.0; precision counts the wrong one."""
+    true = [[[0, 1, 2], [0, 2, 3], [-1, -1, -1]]]
+    extra = [[[0, 1, 2], [0, 2, 3], [1, 2, 3]]]
+    assert metrics.triangle_coverage(extra, true) == 1.0
+    assert metrics.triangle_precision(extra, true) == pytest.approx(2 / 3)
+    assert metrics.triangulation_accuracy(extra, true) == 0.0
+    assert metrics.triangle_precision([[[2, 0, 1], [3, 2, 0]]], true) == 1.0
+    repeated = [[[0, 1, 2], [2, 1, 0]]]  # a true triangle twice: found once, the copy is wrong
+    assert metrics.triangle_coverage(repeated, true) == metrics.triangle_precision(repeated, true) == 0.5
+    assert metrics.triangulation_accuracy(repeated, true) == 0.0
+    same_count = [[[0, 1, 2], [1, 2, 3]]]  # as many triangles as the truth: precision equals recall
+    assert metrics.triangle_precision(same_count, true) == metrics.triangle_coverage(same_count, true) == 0.5
+    assert metrics.triangle_precision([[]], true) == metrics.triangle_coverage([[]], true) == 0.0  # EOS at once
+    assert metrics.triangle_precision([[[0, 1, 2]], [[0, 2, 3], [1, 2, 3]]], true * 2) == pytest.approx(0.75)
+
+
+def test_triangle_metrics_score_unconstrained_sequences():
+    """An unconstrained decoder's flat output: a length that is not a multiple of 3 ends in a torn triangle,
+    which is wrong (`triangles_of` counts it); a repeated vertex makes a triangle that is never true."""
+    true = [[[0, 1, 2], [0, 2, 3], [-1, -1, -1]]]
+    torn = [[2, 0, 1, 3, 2, 0, 1, -1, -1, -1]]  # both true triangles, then a torn one, then padding
+    assert metrics.triangles_of(torn[0]) == ([(0, 1, 2), (0, 2, 3)], 1)
+    assert metrics.triangle_coverage(torn, true) == 1.0
+    assert metrics.triangle_precision(torn, true) == pytest.approx(2 / 3)
+    assert metrics.triangulation_accuracy(torn, true) == 0.0
+    assert metrics.triangulation_accuracy([[2, 0, 1, 3, 2, 0, -1]], true) == 1.0  # whole: exact
+    degenerate = [[0, 1, 2, 3, 3, 3]]
+    assert metrics.triangle_precision(degenerate, true) == metrics.triangle_coverage(degenerate, true) == 0.5
+
+
+def test_hull_metrics_score_outputs_that_repeat_a_vertex_or_never_stop():
+    """An unconstrained hull output of n + 1 indices (no EOS) repeats a vertex: not simple, not the target; so is
+    the closed polygon of the paper's Fig. 2(a) targets, which ours do not use (README "Deviations")."""
+    target = geometry.convex_hull_targets(SQUARE[None])
+    closed = [[0, 1, 2, 3, 0]]
+    assert not geometry.is_simple_polygon(SQUARE, closed[0])
+    result = metrics.hull_area_coverage(SQUARE[None], closed)
+    assert result.fail and result.non_simple_share == 1.0
+    assert metrics.polygon_accuracy(closed, target) == metrics.sequence_accuracy(closed, target) == 0.0
+    outputs = [[0, 1, 2, 3, -1, -1], [1, 2, 1, 2, 1, 2], [-1] * 6]  # exact; repeats without EOS; EOS at once
+    result = metrics.hull_area_coverage(np.broadcast_to(SQUARE, (3, 5, 2)), outputs)
+    assert result.non_simple_share == pytest.approx(2 / 3) and result.fail
+    assert metrics.polygon_accuracy(outputs, np.repeat(target, 3, axis=0)) == pytest.approx(1 / 3)
+
+
 def test_tour_metrics_count_invalid_tours():
     points = np.broadcast_to(SQUARE[:4], (3, 4, 2))
     result = metrics.tour_metrics(points, [[0, 1, 2, 3], [0, 1, 1, 3], [0, 1, 2, -1]])

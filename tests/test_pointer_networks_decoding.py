@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from test_pointer_networks_model import make_model
 
-from papers.pointer_networks import constraints, decoding, geometry
+from papers.pointer_networks import configs, constraints, decoding, evaluate, geometry, metrics
 from papers.pointer_networks.model import sequence_log_prob
 from papers.pointer_networks.tours import is_valid_tour
 
@@ -40,7 +40,7 @@ def test_tsp_search_on_mixed_sizes():
 def test_beam_width_one_is_greedy(task):
     model = make_model("ptrnet", seed=4)
     points = geometry.random_points(24, 6, seed=8)
-    rules = constraints.for_task(task, 6, no_repeats=True)
+    rules = constraints.for_task(task, 6)
     greedy, greedy_scores = constraints.search(model, points, rules)
     beam, beam_scores = constraints.search(model, points, rules, 1)
     np.testing.assert_array_equal(beam, greedy)
@@ -71,7 +71,7 @@ def test_search_scores_are_the_models_log_probabilities(name):
     model = make_model(name, seed=6)
     points = geometry.random_points(16, 6, seed=10)
     lengths = np.array([6, 4] * 8)
-    hull = constraints.for_task("convex_hull", 6, lengths, no_repeats=True)
+    hull = constraints.for_task("convex_hull", 6, lengths)
     for sequences, scores in [constraints.search(model, points, hull), constraints.search(model, points, hull, 3)]:
         stopped_at_eos = (sequences != -1).sum(axis=1) < 6
         expected = sequence_log_prob(model, points, sequences, lengths, eos=stopped_at_eos)
@@ -117,6 +117,83 @@ def test_eos_ends_a_sequence_and_triangles_come_in_triples():
     # a tour never stops early, whatever EOS scores
     tours, _ = constraints.search(ScriptedModel(eos_at_step_2), points, tsp(4), 2)
     assert is_valid_tour(tours, 4).all()
+
+
+SQUARE = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])  # its hull: 0, 1, 2, 3
+
+
+def scripted(outputs, n_out, steps):
+    """A script whose step t favours class outputs[t] (class n_out - 1 is EOS) and EOS after them."""
+    script = np.zeros((steps, n_out))
+    for step, chosen in enumerate(outputs):
+        script[step, chosen] = 5.0
+    script[len(outputs):, n_out - 1] = 5.0
+    return ScriptedModel(script)
+
+
+def test_unconstrained_search_repeats_a_vertex_and_runs_one_past_the_longest_valid_output():
+    """The paper's protocol (Sec. 4.4): the hull search may repeat the first vertex (as the paper's closed targets
+    do) and not stop; it ends after n + 1 outputs, a non-simple polygon. The constrained search hides both."""
+    model = scripted([0, 1, 2, 3, 0, 1], 5, 8)  # the square's hull, then its first vertices again, no EOS
+    free, kept = (constraints.for_task("convex_hull", 4, constrained=c) for c in (False, True))
+    assert (free.max_length, kept.max_length) == (5, 4)
+    target = geometry.convex_hull_targets(SQUARE[None])
+    for width in (None, 2):
+        hull, _ = constraints.search(model, SQUARE[None], free, width)
+        np.testing.assert_array_equal(hull, [[0, 1, 2, 3, 0]])
+        assert metrics.hull_area_coverage(SQUARE[None], hull).fail and metrics.polygon_accuracy(hull, target) == 0
+        hull, _ = constraints.search(model, SQUARE[None], kept, width)
+        np.testing.assert_array_equal(hull, target)
+
+
+def test_unconstrained_triangles_have_no_cap_but_a_maximum_length_and_may_tear():
+    """Delaunay without the whole-triangle EOS rule and the cap of 2n - 5 triangles: at most 3 (2n - 5) + 1
+    outputs (not the hull's n), flat, so an output that never stops ends in a torn triangle."""
+    n = 5
+    free = constraints.for_task("delaunay", n, constrained=False)
+    assert free.max_length == 3 * geometry.max_triangles(n) + 1 == 16
+    assert constraints.for_task("delaunay", 10, constrained=False).max_length == 46
+    assert constraints.for_task("tsp", 10, constrained=False).max_length == 10  # a tour is complete after n
+    points = geometry.random_points(2, n, seed=3)
+    true = geometry.delaunay_targets(points)
+    never_stops = scripted([2] * 16, n + 1, 17)
+    for width in (None, 3):
+        outputs, _ = constraints.search(never_stops, points, free, width)
+        assert outputs.shape == (2, 16) and (outputs == 2).all()
+        assert metrics.triangles_of(outputs[0])[1] == 1  # torn
+        assert metrics.triangle_precision(outputs, true) == metrics.triangle_coverage(outputs, true) == 0.0
+    stops_torn = scripted([0, 1, 2, 3, 4], n + 1, 17)  # EOS after five outputs: a triangle and a torn one
+    outputs, _ = constraints.search(stops_torn, points, free)
+    np.testing.assert_array_equal(outputs[:, :6], [[0, 1, 2, 3, 4, -1]] * 2)
+    triangles, _ = constraints.search(stops_torn, points, constraints.for_task("delaunay", n))
+    assert triangles.shape == (2, geometry.max_triangles(n), 3)  # constrained: whole triangles only
+    assert (triangles[:, 1] != -1).all()
+
+
+def test_evaluate_reports_the_papers_protocol_and_the_constrained_searches():
+    """Hull and Delaunay: unconstrained (the headline) and constrained searches, beam and greedy each; the FAIL rule
+    is measured on the unconstrained outputs. TSP: its constrained searches and the unconstrained greedy share."""
+    config = configs.get_config("smoke")
+    config.task, config.n_min = "convex_hull", 4
+    points = np.broadcast_to(SQUARE, (3, 4, 2)).astype(np.float32)
+    rows = evaluate.evaluate(scripted([0, 1, 2, 3, 0], 5, 8), config, points, geometry.convex_hull_targets(points))
+    values = {(r["metric"], r["decoding"], r["constrained"]): r["value"] for r in rows}
+    assert len(rows) == len(values) == 12
+    for search in ("beam", "greedy"):
+        assert values["accuracy", search, "False"] == 0.0 and values["non_simple_share", search, "False"] == 1.0
+        assert np.isnan(values["area_coverage", search, "False"])  # FAIL
+        assert values["accuracy", search, "True"] == values["area_coverage", search, "True"] == 1.0
+    config.task, config.n_min = "delaunay", 5
+    points = geometry.random_points(4, 5, seed=4)
+    rows = evaluate.evaluate(scripted([2] * 16, 6, 17), config, points, geometry.delaunay_targets(points))
+    assert {(r["metric"], r["decoding"], r["constrained"]) for r in rows} == {
+        (m, d, c) for m in ("accuracy", "triangle_coverage", "triangle_precision") for d in ("beam", "greedy")
+        for c in ("True", "False")}
+    config.task = "tsp"
+    rows = evaluate.evaluate(scripted([0, 1, 1, 2, 3], 6, 6), config, points, None)
+    assert [(r["metric"], r["decoding"], r["constrained"], r["value"]) for r in rows][2] == (
+        "invalid_share", "greedy", "False", 1.0)  # a repeated city
+    assert [r["metric"] for r in rows] == ["tour_length"] * 2 + ["invalid_share"]
 
 
 def test_a_dictionary_wider_than_the_points_only_offers_real_points():

@@ -15,10 +15,11 @@ from common.config import ConfigError
 from papers.pointer_networks import baselines, configs, data, rows, train
 
 EXPERIMENTS = {"convex_hull": "table1_convex_hull", "delaunay": "delaunay", "tsp": "table2_tsp"}
-METRICS = {  # (metric, decoding, constrained)
-    "convex_hull": {(m, d, "True") for m in ("accuracy", "area_coverage", "non_simple_share")
-                    for d in ("beam", "greedy")},
-    "delaunay": {(m, d, "True") for m in ("accuracy", "triangle_coverage") for d in ("beam", "greedy")},
+METRICS = {  # (metric, decoding, constrained): hull and Delaunay unconstrained (the paper's protocol) and constrained
+    "convex_hull": {(m, d, c) for m in ("accuracy", "area_coverage", "non_simple_share")
+                    for d in ("beam", "greedy") for c in ("False", "True")},
+    "delaunay": {(m, d, c) for m in ("accuracy", "triangle_coverage", "triangle_precision")
+                 for d in ("beam", "greedy") for c in ("False", "True")},
     "tsp": {("tour_length", "beam", "True"), ("tour_length", "greedy", "True"), ("invalid_share", "greedy", "False")},
 }
 
@@ -190,9 +191,9 @@ def test_report_lays_out_table2_by_test_n_with_solver_columns_and_table1_fail():
     from common import report
     from papers.pointer_networks import rows, tables
 
-    def model(method, n, task="tsp", n_max=None, decoding="beam"):
+    def model(method, n, task="tsp", n_max=None, decoding="beam", constrained="True"):
         return {"task": task, "method": method, "n_min": str(n), "n_max": str(n_max or n), "n_test": str(n),
-                "decoding": decoding, "beam_width": "4" if decoding == "beam" else "", "constrained": "True"}
+                "decoding": decoding, "beam_width": "4" if decoding == "beam" else "", "constrained": constrained}
 
     def summary(experiment, values):
         return pd.DataFrame([dict(experiment=experiment, preset="cpu", variant=rows.variant(f), **f, metric=m, mean=x,
@@ -211,11 +212,31 @@ def test_report_lays_out_table2_by_test_n_with_solver_columns_and_table1_fail():
         "| 5 | 5 | 2.121 (2.12) | 2.181 (2.18) | - (2.12) | - (2.12) | 2.607 | 2.125 ± 0.002 (2) (2.12) | 2.13 |")
     assert lines[3].startswith("| 10 | - | 2.868 (2.87) |")  # solvers alone where no model was tested
     assert len(lines) == 4
-    hull = summary("table1_convex_hull", [(model("LSTM", 10, "convex_hull"), "accuracy", 0.3, np.nan, 1),
-                                          (model("LSTM", 10, "convex_hull"), "area_coverage", np.nan, np.nan, 0)])
-    row = tables.table1_convex_hull(hull, refs).splitlines()[2]
-    assert row.startswith("| LSTM | 10 | 10 | 0.300 | 0.299 |  | FAIL | FAIL |")  # ours, paper, no target; FAILs
-    mixed = summary("table1_convex_hull", [(model(m, n, "convex_hull", n_max), "accuracy", 0.9, np.nan, 1)
+    def cells(table):  # {column title: cell} of a one-row table
+        head, _, row = ([c.strip() for c in line.strip()[1:-1].split("|")] for line in table.splitlines())
+        return dict(zip(head, row, strict=True))
+
+    lstm10 = model("LSTM", 10, "convex_hull")
+    free = {**lstm10, "constrained": "False"}
+    hull = summary("table1_convex_hull", [(free, "accuracy", 0.3, np.nan, 1), (lstm10, "accuracy", 0.59, np.nan, 1),
+                                          (free, "area_coverage", np.nan, np.nan, 0),
+                                          (lstm10, "area_coverage", 0.97, np.nan, 1)])
+    table = tables.table1_convex_hull(hull, refs)
+    assert table.splitlines()[2].startswith("| LSTM | 10 | 10 | 0.300 | 0.299 |  | FAIL | FAIL |")  # the paper's
+    found = cells(table)  # protocol (unconstrained) beside the paper's values, no target; FAILs
+    assert found["Accuracy, constrained (ours)"] == "0.590" and found["Area, constrained (ours)"] == "0.970"
+    assert not any(k.startswith(("Accuracy, constrained (", "Area, constrained (")) and not k.endswith("(ours)")
+                   for k in found)  # the constrained searches' columns: ours only
+    before = summary("delaunay", [(model("Ptr-Net", 5, "delaunay"), m, x, np.nan, 1)  # constrained rows only
+                                  for m, x in (("accuracy", 0.735), ("triangle_coverage", 0.893))])
+    found = cells(tables.delaunay(before, refs))
+    assert found["Accuracy (ours)"] == found["Triangle coverage (ours)"] == ""  # the headline waits for re-runs
+    assert found["Accuracy (paper)"] == "0.807" and found["Triangle coverage (paper)"] == "0.930"  # beside recall
+    assert found["Accuracy, constrained (ours)"] == "0.735"
+    assert found["Triangle coverage, constrained (ours)"] == "0.893"
+    assert "Triangle precision (paper)" not in found and found["Triangle precision, constrained (ours)"] == ""
+    mixed = summary("table1_convex_hull", [(model(m, n, "convex_hull", n_max, constrained="False"), "accuracy", 0.9,
+                                            np.nan, 1)
                                            for m, n, n_max in (("Ptr-Net", 10, None), ("Ptr-Net", 5, None),
                                                                ("+Attention", 5, None), ("Ptr-Net", 5, 50),
                                                                ("LSTM", 5, None))])

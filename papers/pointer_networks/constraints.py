@@ -1,16 +1,23 @@
 """The output rules of Pointer Networks' three tasks (Vinyals et al. 2015), as constraints for `decoding.py`'s searches.
 
-The output classes are the models' (model.py): class j < n is input point j, the last class is EOS. The rules:
+The output classes are the models' (model.py): class j < n is input point j, the last class is EOS. Every search,
+constrained or not, emits only real input points (index < n; < the instance's length in a padded batch) and EOS.
+`for_task(task, n, constrained=True)`, the rules we add on top:
 
-* every task: only real input points (index < n; < the instance's length in a padded batch) and EOS;
 * convex hull: no vertex twice (`no_repeats`);
 * TSP (Sec. 4.4: the beam search considers only valid tours): city 0 first, every city exactly once, no EOS; the
   search stops when every city is in the tour (it closes on its own, as the data layer's TSP targets);
 * Delaunay: vertices repeat across triangles; EOS only after a whole triangle, at most 2n - 5 triangles (the most a
   triangulation of n points has), returned as triples.
 
+`constrained=False` is the paper's protocol for the hull and Delaunay (Sec. 4.4: "the decoder was unconstrained"):
+any point or EOS at every step, up to one output past the longest valid one, so that an output that never stops is
+visibly wrong (metrics.py scores it): a hull of n + 1 outputs repeats a vertex, a triangulation of 3 (2n - 5) + 1
+ends in a torn triangle. The TSP's unconstrained search stops after n outputs (a tour is complete there).
+
 `search` decodes a batch of point sets under one of these (greedy or beam) and returns the outputs shaped as the
-data layer's targets: convex hull and TSP (B, n), Delaunay (B, 2n - 5, 3), int32 padded with -1, with their log p.
+data layer's targets: convex hull and TSP (B, L), constrained Delaunay (B, 2n - 5, 3), unconstrained Delaunay the
+flat (B, 3 (2n - 5) + 1) sequence; int32 padded with -1, with their log p.
 """
 
 from dataclasses import dataclass
@@ -28,6 +35,7 @@ class TaskConstraint:
     Implements `decoding.py`'s constraint interface. Its record is bool (R, n_out - 1), the points each hypothesis
     may still emit: the real ones, less (with `no_repeats` or `tour`) those it has emitted; classes past n (the
     baselines' dictionary is n_max wide) are never allowed. `TaskConstraint(n)` allows any real point and EOS.
+    `max_outputs` caps the outputs (None: the task's own cap, `max_length`).
     """
 
     n_points: int
@@ -35,10 +43,13 @@ class TaskConstraint:
     no_repeats: bool = False
     tour: bool = False
     triangles: bool = False
+    max_outputs: int | None = None
 
     @property
     def max_length(self) -> int:
-        """The most outputs a search emits: 3 (2n - 5) for triangles, else n (a hull, a tour)."""
+        """The most outputs a search emits: `max_outputs` if given, else 3 (2n - 5) for triangles, n otherwise."""
+        if self.max_outputs is not None:
+            return self.max_outputs
         return 3 * max_triangles(self.n_points) if self.triangles else self.n_points
 
     def start(self, batch: int, n_out: int) -> np.ndarray:
@@ -80,15 +91,28 @@ class TaskConstraint:
         return sequences.reshape(*sequences.shape[:-1], -1, 3) if self.triangles else sequences
 
 
-def for_task(task: str, n_points: int, lengths=None, no_repeats: bool = False) -> TaskConstraint:
-    """The rules of "convex_hull" (`no_repeats` as asked), "delaunay" (vertices repeat) or "tsp*" (valid tours)."""
+def unconstrained_length(task: str, n_points: int) -> int:
+    """The most outputs of an unconstrained search: one past the longest valid output (n + 1 for a hull, 3 (2n - 5)
+    + 1 for a triangulation), so that one which never emits EOS cannot pass for a valid one; n for a tour."""
     if task == "convex_hull":
-        return TaskConstraint(n_points, lengths, no_repeats=no_repeats)
+        return n_points + 1
+    if task == "delaunay":
+        return 3 * max_triangles(n_points) + 1
+    return n_points
+
+
+def for_task(task: str, n_points: int, lengths=None, constrained: bool = True) -> TaskConstraint:
+    """The rules of "convex_hull", "delaunay" or "tsp*" (module docstring); `constrained=False`: any real point or
+    EOS at every step, up to `unconstrained_length` outputs."""
+    if task not in ("convex_hull", "delaunay") and not task.startswith("tsp"):
+        raise ValueError(f"unknown task {task!r}; choose convex_hull, delaunay or tsp")
+    if not constrained:
+        return TaskConstraint(n_points, lengths, max_outputs=unconstrained_length(task, n_points))
+    if task == "convex_hull":
+        return TaskConstraint(n_points, lengths, no_repeats=True)
     if task == "delaunay":
         return TaskConstraint(n_points, lengths, triangles=True)
-    if task.startswith("tsp"):
-        return TaskConstraint(n_points, lengths, tour=True)
-    raise ValueError(f"unknown task {task!r}; choose convex_hull, delaunay or tsp")
+    return TaskConstraint(n_points, lengths, tour=True)
 
 
 def search(model, points, constraint: TaskConstraint, beam_width: int | None = None,

@@ -3,15 +3,18 @@
 Predictions and targets are sequences of 0-based input indices, given either as an int array (N, L, ...)
 padded with -1 after each sequence, or as a list of N sequences of any lengths. Entries equal to -1 are
 padding: `[3, 1, -1]` is the sequence `[3, 1]`. Trailing axes are flattened, so Delaunay triangles
-(N, T, 3) compare as sequences of 3T indices.
+(N, T, 3) compare as sequences of 3T indices. Every metric scores any such output, as an unconstrained decoder
+(constraints.py) emits them: repeated indices, no EOS (the output runs to the search's maximum length), and for
+Delaunay a length that is not a multiple of 3 (the torn last triangle counts as a wrong one).
 
 * `sequence_accuracy`: the predicted sequence equals the target exactly (the convention of our targets).
 * `polygon_accuracy`: the paper's convex-hull accuracy, "two output sequences ... are the same if they
   represent the same polygon" -- equal up to the starting vertex and the direction.
 * `hull_area_coverage`: area of the predicted polygon / area of the true hull, averaged over the
   predictions that are simple polygons, or FAIL when more than 1% of them are not (Sec. 4.2).
-* `triangle_coverage`: the share of true triangles among the predicted ones (Sec. 4.3);
-  `triangulation_accuracy`: the predicted triangles are exactly the true ones, in any order.
+* `triangle_coverage` (recall): the share of the true triangles that the output contains (Sec. 4.3's
+  "triangle coverage", our reading; README "Deviations"); `triangle_precision`: the share of the output's
+  triangles that are true ones; `triangulation_accuracy`: the output's triangles are exactly the true ones.
 * `tour_metrics`: mean tour length over the valid tours, and the share of invalid tours (Table 2).
 """
 
@@ -109,35 +112,44 @@ def hull_area_coverage(points: np.ndarray, predictions, fail_percent: float = 1.
     )
 
 
-def _triangle_keys(rows: np.ndarray) -> np.ndarray:
-    """Sorted vertex triples of the complete rows (no -1) of a (T, 3) array: triangles as vertex sets."""
-    rows = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
-    return np.sort(rows[np.all(rows != PAD, axis=1)], axis=1)
+def triangles_of(sequence) -> tuple[list[tuple[int, ...]], int]:
+    """An output's triangles as vertex sets: (the whole triples, each sorted; 1 if the sequence ends in a torn
+    triangle of 1 or 2 indices, else 0). `sequence` is a (T, 3) array or list of triples, or a flat sequence,
+    padded with -1; a triple with a repeated vertex stays (no true triangle has one)."""
+    flat = strip_padding([sequence])[0]
+    whole = len(flat) - len(flat) % 3
+    return [tuple(sorted(t)) for t in flat[:whole].reshape(-1, 3).tolist()], int(whole < len(flat))
+
+
+def _triangle_pairs(predictions, targets):
+    _check_same_count(predictions, targets)
+    for pred, true in zip(predictions, targets, strict=True):
+        found, torn = triangles_of(pred)
+        yield found, torn, set(triangles_of(true)[0])
 
 
 def triangle_coverage(predictions, targets) -> float:
-    """Share of the true triangles that appear (as vertex sets) among the predicted ones, averaged over instances.
+    """Recall: the share of the true triangles that appear (as vertex sets) among the output's, averaged over
+    instances. Order, vertex order inside a triangle, extra and repeated output triangles do not matter: the true
+    set plus one wrong triangle scores 1.0 (`triangle_precision` counts those)."""
+    shares = [len(wanted & set(found)) / len(wanted) if wanted else 1.0
+              for found, _, wanted in _triangle_pairs(predictions, targets)]
+    return float(np.mean(shares))
 
-    Each instance is a (T, 3) array or a list of triples; rows with a -1 are padding. Order and vertex
-    order inside a triangle do not matter; extra predicted triangles are not penalised (as in Sec. 4.3).
-    """
-    _check_same_count(predictions, targets)
-    shares = []
-    for pred, true in zip(predictions, targets, strict=True):
-        found = {tuple(t) for t in _triangle_keys(pred).tolist()}
-        wanted = [tuple(t) for t in _triangle_keys(true).tolist()]
-        shares.append(np.mean([t in found for t in wanted]) if wanted else 1.0)
+
+def triangle_precision(predictions, targets) -> float:
+    """Precision: the share of the output's triangles that are true triangles, averaged over instances. Each true
+    triangle counts once (a repeat of it is wrong), a torn last triangle is wrong, an empty output scores 0."""
+    shares = [len(wanted & set(found)) / (len(found) + torn) if found or torn else 0.0
+              for found, torn, wanted in _triangle_pairs(predictions, targets)]
     return float(np.mean(shares))
 
 
 def triangulation_accuracy(predictions, targets) -> float:
-    """Share of instances whose predicted triangles are exactly the true ones, as vertex sets, in any order."""
-    _check_same_count(predictions, targets)
-    same = []
-    for pred, true in zip(predictions, targets, strict=True):
-        p, t = _triangle_keys(pred), _triangle_keys(true)
-        same.append(len(p) == len(t) and np.array_equal(p[np.lexsort(p.T[::-1])], t[np.lexsort(t.T[::-1])]))
-    return float(np.mean(same))
+    """Share of instances whose output is exactly the true triangles, as vertex sets, each once, in any order, and
+    nothing else (no torn triangle)."""
+    return float(np.mean([not torn and sorted(found) == sorted(wanted)
+                          for found, torn, wanted in _triangle_pairs(predictions, targets)]))
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ only the label tables show (`variant` below writes it, as the paper's tables nam
     n_test       the size of the test instances
     decoding     "beam" (the paper's decoding, Sec. 2.1) or "greedy"; "" for a solver
     beam_width   the beam's width for a "beam" row, else ""
-    constrained  "True": the decoder may only emit valid outputs (decoding.Constraints: the TSP's tours, a hull's
-                 vertices at most once); "False": unconstrained (the TSP's invalid_share); "" for a solver
+    constrained  "True": the search may only emit valid outputs (constraints.py: the TSP's tours, a hull's vertices
+                 at most once, whole Delaunay triangles); "False": any point or EOS at every step (the paper's
+                 protocol for the hull and Delaunay, Sec. 4.4; for the TSP, the invalid_share); "" for a solver
 In papers/pointer_networks/paper_results.csv the same fields say what a published number or target is about; an
 empty field there is one the paper does not state (the beam width), and matches any of ours.
 """
