@@ -1,7 +1,7 @@
 """Experiment configs: every paper has one `configs.py` with the presets `smoke`, `cpu` and `paper`.
 
-A paper's `configs.py` defines one function per preset and a `get_config(preset)` that calls
-`preset_config`. Entry points load it with ml_collections' `config_flags`, so that
+A paper's `configs.py` defines one function per preset and `get_config = preset_getter(smoke=..., cpu=...,
+paper=...)` (or its own `get_config` that calls `preset_config`). Entry points load it with ml_collections' `config_flags`, so that
 
     python -m papers.char_rnn.train --config=papers/char_rnn/configs.py:cpu --config.seed=2
 
@@ -9,10 +9,7 @@ picks a preset and overrides single fields. Configs are locked: an override of a
 exist is an error. Fields with a fixed set of values are checked by `check_choices`.
 """
 
-import json
-import os
-from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping
 
 import ml_collections
 
@@ -75,26 +72,3 @@ def check_positive(config: ml_collections.ConfigDict, keys: tuple[str, ...]) -> 
     for key in keys:
         if not config[key] > 0:
             raise ConfigError(f"config.{key}={config[key]!r} must be > 0")
-
-
-def claim_workdir(workdir: Path, config: ml_collections.ConfigDict, ignored: Iterable[str] = ()) -> None:
-    """Records the config in workdir/config.json, or checks that the run there has the same one.
-
-    A work directory belongs to one config: resuming it with another would mix two runs. Keys in `ignored`
-    (output places, verbosity) may differ.
-    """
-    path = Path(workdir) / "config.json"
-    current = json.loads(config.to_json())
-    if path.exists():
-        saved = json.loads(path.read_text())
-        changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k) and k not in ignored)
-        if changed:
-            raise ConfigError(
-                f"{workdir} holds a run with a different config (changed: {', '.join(changed)}). "
-                f"Delete that directory to start over, or pass --config.workdir=NEW_DIR."
-            )
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(current, indent=1))
-        os.replace(tmp, path)

@@ -167,14 +167,6 @@ def append_rows(paper: str, rows: Iterable[Mapping], results_dir: str | os.PathL
     return path
 
 
-def read_rows(paper: str, results_dir: str | os.PathLike | None = None) -> list[dict]:
-    path = results_path(paper, results_dir)
-    if not path.exists():
-        return []
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def write_bench(table, paper: str, out: str | os.PathLike | None = None) -> Path:
     """Writes a benchmark's pandas table, with the device, versions and date of this run, to
     results/bench/<paper>.csv (or `out`); returns the path. Benchmarks are not result rows: the latest replaces."""
