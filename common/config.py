@@ -1,7 +1,8 @@
 """Experiment configs: every paper has one `configs.py` with the presets `smoke`, `cpu` and `paper`.
 
 A paper's `configs.py` defines one function per preset and `get_config = preset_getter(smoke=..., cpu=...,
-paper=...)` (or its own `get_config` that calls `preset_config`). Entry points load it with ml_collections' `config_flags`, so that
+paper=...)` (or its own `get_config` that calls `preset_config`). Entry points load it with ml_collections'
+`config_flags`, so that
 
     python -m papers.char_rnn.train --config=papers/char_rnn/configs.py:cpu --config.seed=2
 

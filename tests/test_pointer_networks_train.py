@@ -171,8 +171,9 @@ def test_cpu_preset_overrides_to_n10():
     configs.validate(paper)
 
 
-def test_make_gives_only_cpu_delaunay_n10_its_shorter_budget():
-    """The README's deviation: `make pointer_networks` trains cpu Delaunay n = 10 for 6,000 steps, the rest 25,000."""
+def test_make_gives_each_cpu_task_its_budget_and_all_three_models_the_same():
+    """The README's deviation: `make pointer_networks` trains cpu hull n = 10 and Delaunay n = 5 for 50,000 steps,
+    Delaunay n = 10 for 10,000, the rest the preset's 25,000; the paper preset keeps its own."""
     root = Path(__file__).resolve().parents[1]
 
     def steps_flags(preset, task, model, n):
@@ -181,10 +182,12 @@ def test_make_gives_only_cpu_delaunay_n10_its_shorter_budget():
         return re.findall(r"--config\.train_steps=\d+", dry_run.stdout)
 
     for model in ("ptr_net", "lstm", "attention"):
-        assert steps_flags("cpu", "delaunay", model, 10) == ["--config.train_steps=6000"]
-    for preset, task, n in (("cpu", "delaunay", 5), ("cpu", "convex_hull", 10), ("cpu", "tsp", 10),
-                            ("paper", "delaunay", 10)):
-        assert steps_flags(preset, task, "ptr_net", n) == []
+        assert steps_flags("cpu", "delaunay", model, 10) == ["--config.train_steps=10000"]
+        assert steps_flags("cpu", "delaunay", model, 5) == ["--config.train_steps=50000"]
+        assert steps_flags("cpu", "convex_hull", model, 10) == ["--config.train_steps=50000"]
+        for task, n in (("convex_hull", 5), ("tsp", 5), ("tsp", 10)):
+            assert steps_flags("cpu", task, model, n) == []
+    assert steps_flags("paper", "delaunay", "ptr_net", 10) == []
 
 
 def test_report_lays_out_table2_by_test_n_with_solver_columns_and_table1_fail():

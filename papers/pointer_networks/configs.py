@@ -68,10 +68,10 @@ def cpu() -> ml_collections.ConfigDict:
     """The paper's model (256 units), optimiser, batch, clipping and 1M training instances, at one n.
 
     256 units, the smaller of the paper's two sizes, and 25,000 steps (3.2 passes over the 1M instances) fit a run
-    into the `cpu` scale's budget on 2 cores (512 units are 4x slower per step). Delaunay at n = 10, whose decoder
-    has up to 46 steps, trains 6,000 steps in `make pointer_networks` (PN_DELAUNAY10_STEPS,
-    `--config.train_steps=6000`; the lr drop moves to step 4,800). The timing probes behind these choices:
-    papers/pointer_networks/NOTES.md.
+    into the `cpu` scale's budget on 2 cores (512 units are 4x slower per step). `make pointer_networks` trains
+    convex hull n = 10 and Delaunay n = 5 for 50,000 steps, Delaunay n = 10 (a decoder of up to 46 steps) for
+    10,000 (`PN_STEPS_<task>_<n>`; the lr drop stays at the last fifth). The probes and the validation losses
+    behind these choices: papers/pointer_networks/NOTES.md.
     """
     c = paper()
     c.n_min = c.n_max = c.n_test = 5
