@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 import tensorflow_datasets as tfds
 
-from common import lifecycle
+from common import lifecycle, streams
+from common.schedules import DecayAfter
 from papers.char_rnn import compressors, configs, data, sample, train
 from papers.char_rnn.evaluate import bits_per_character
-from papers.char_rnn.model import CharRNN, DecayAfter, build_char_rnn, lstm_parameter_count
+from papers.char_rnn.model import CharRNN, build_char_rnn, lstm_parameter_count
 
 
 def smoke_config(tmp_path, **overrides):
@@ -60,14 +61,14 @@ def test_training_carries_the_state_from_batch_to_batch():
 
 def test_stream_batches_continue_each_stream():
     ids = np.arange(1001, dtype="int32")
-    batches = list(data.stream_batches(ids, seq_length=10, batch_size=4, start_step=0, total_steps=30))
-    per_pass = data.steps_per_pass(ids, 10, 4)  # 1000 characters = 4 streams x 25 pieces of 10
+    batches = list(streams.stream_batches(ids, seq_length=10, batch_size=4, start_step=0, total_steps=30))
+    per_pass = streams.steps_per_pass(ids, 10, 4)  # 1000 characters = 4 streams x 25 pieces of 10
     assert per_pass == 25
     stream = np.concatenate([b[0][2].numpy() for b in batches[:per_pass]])
     np.testing.assert_array_equal(stream, np.arange(500, 750))  # stream 2 is one contiguous quarter
     np.testing.assert_array_equal(batches[0][1][:, :-1], batches[0][0][:, 1:])
     np.testing.assert_array_equal(batches[per_pass][0], batches[0][0])  # the next pass starts over
-    resumed = list(data.stream_batches(ids, seq_length=10, batch_size=4, start_step=27, total_steps=30))
+    resumed = list(streams.stream_batches(ids, seq_length=10, batch_size=4, start_step=27, total_steps=30))
     np.testing.assert_array_equal(resumed[0][0], batches[27][0])
 
 

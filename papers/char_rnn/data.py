@@ -125,36 +125,6 @@ def windows(ids: np.ndarray, seq_length: int) -> np.ndarray:
     return ids[starts[:, None] + np.arange(seq_length + 1)]
 
 
-def steps_per_pass(ids: np.ndarray, seq_length: int, batch_size: int) -> int:
-    """Training steps in one pass over the text."""
-    steps = (len(ids) - 1) // (seq_length * batch_size)
-    if steps < 1:
-        raise DataError(f"a text of {len(ids)} characters is shorter than one batch of "
-                        f"{batch_size} x {seq_length}.")
-    return steps
-
-
-def stream_batches(
-    ids: np.ndarray, seq_length: int, batch_size: int, start_step: int, total_steps: int
-) -> tf.data.Dataset:
-    """char-rnn's loader (CharSplitLMMinibatchLoader): the text as `batch_size` contiguous streams.
-
-    Row i of batch k is the k-th piece of seq_length characters of stream i, so a state carried from
-    batch k to batch k + 1 continues the same text. After the last piece the passes start over.
-    """
-    per_pass = steps_per_pass(ids, seq_length, batch_size)
-    usable = per_pass * seq_length * batch_size
-    inputs = tf.constant(ids[:usable].reshape(batch_size, per_pass, seq_length))
-    targets = tf.constant(ids[1 : usable + 1].reshape(batch_size, per_pass, seq_length))
-
-    def batch(step):
-        k = step % per_pass
-        return inputs[:, k], targets[:, k]
-
-    dataset = tf.data.Dataset.range(start_step, total_steps)
-    return dataset.map(batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-
-
 def shuffled_window_batches(
     ids: np.ndarray, seq_length: int, batch_size: int, seed: int, start_step: int, total_steps: int
 ) -> tf.data.Dataset:

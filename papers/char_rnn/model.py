@@ -17,6 +17,8 @@ import math
 import keras
 from keras import ops
 
+from common.schedules import DecayAfter
+
 
 @keras.saving.register_keras_serializable(package="char_rnn")
 class OneHot(keras.layers.Layer):
@@ -117,22 +119,8 @@ def lstm_parameter_count(vocab_size: int, rnn_size: int, num_layers: int) -> int
     return count + rnn_size * vocab_size + vocab_size
 
 
-@keras.saving.register_keras_serializable(package="char_rnn")
-class DecayAfter(keras.optimizers.schedules.LearningRateSchedule):
-    """char-rnn's schedule: lr x decay at the end of every epoch from epoch `decay_after` on."""
-
-    def __init__(self, learning_rate: float, decay: float, decay_after: int, steps_per_epoch: int):
-        self.learning_rate, self.decay = learning_rate, decay
-        self.decay_after, self.steps_per_epoch = decay_after, steps_per_epoch
-
-    def __call__(self, step):
-        epochs_done = ops.floor(ops.cast(step, "float32") / self.steps_per_epoch)
-        decays = ops.maximum(0.0, epochs_done - (self.decay_after - 1))
-        return self.learning_rate * ops.power(self.decay, decays)
-
-    def get_config(self):
-        return {"learning_rate": self.learning_rate, "decay": self.decay,
-                "decay_after": self.decay_after, "steps_per_epoch": self.steps_per_epoch}
+# Checkpoints written before the schedule moved to common/ name it char_rnn>DecayAfter.
+keras.saving.get_custom_objects()["char_rnn>DecayAfter"] = DecayAfter
 
 
 @keras.saving.register_keras_serializable(package="char_rnn")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import ml_collections
 
-from common import lifecycle
+from common import lifecycle, streams
 from papers.char_rnn import configs, data, rows
 from papers.char_rnn.evaluate import CarriedStateValidation, bits_per_character
 from papers.char_rnn.model import build_char_rnn
@@ -25,7 +25,7 @@ def workdir_for(config: ml_collections.ConfigDict) -> Path:
 def training_batches(config, train_ids, start_step: int, total_steps: int):
     """char-rnn's contiguous streams with the state carried, or the zero-state ablation's shuffled windows."""
     if config.carry_state:
-        return data.stream_batches(train_ids, config.seq_length, config.batch_size, start_step, total_steps)
+        return streams.stream_batches(train_ids, config.seq_length, config.batch_size, start_step, total_steps)
     return data.shuffled_window_batches(train_ids, config.seq_length, config.batch_size, config.seed,
                                         start_step, total_steps)
 
@@ -35,7 +35,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
     vocab = data.Vocabulary.from_corpus(corpus)
     vocab.save(run.workdir / "vocab.json")
     train_ids, valid_ids, test_ids = (vocab.encode(t) for t in (corpus.train, corpus.valid, corpus.test))
-    per_pass = data.steps_per_pass(train_ids, config.seq_length, config.batch_size)
+    per_pass = streams.steps_per_pass(train_ids, config.seq_length, config.batch_size)
     wanted = max(1, round(config.max_epochs * per_pass))
     checkpoints = math.ceil(wanted / config.steps_per_checkpoint)
     steps_per_checkpoint = math.ceil(wanted / checkpoints)  # at most config.steps_per_checkpoint, evenly
