@@ -13,7 +13,8 @@ export TF_ENABLE_ONEDNN_OPTS ?= 1
 export PYTHONUNBUFFERED := 1
 
 .PHONY: help venv test smoke lint bench results reproduce char_rnn char_rnn-ablation char_rnn-large char_rnn-paper char_rnn-sample \
-  pointer_networks pointer_networks-paper data/fashion_mnist depth_study depth_study-lesion depth_study-paper
+  pointer_networks pointer_networks-paper data/fashion_mnist depth_study depth_study-lesion depth_study-paper \
+  variational_dropout variational_dropout-paper
 
 help:
 	@echo "make reproduce        every cpu experiment (resumable), then make results"
@@ -33,6 +34,9 @@ help:
 	@echo "make depth_study-lesion  Veit et al.'s lesion of the trained cpu ResNet-56 and its plain twin (DS_LESION_ARCHS=)"
 	@echo "make depth_study-paper   every paper run on CIFAR-10: ResNet-20..1202, plain-20..110, DenseNet-40 and BC-100"
 	@echo "                      with and without augmentation, the lesions of ResNet-56, -110 and their plain twins"
+	@echo "make variational_dropout  the cpu language models: no dropout, Zaremba's, Gal's (untied, tied, no word"
+	@echo "                      dropout) on the Bible's words, 2 seeds (VD_MODELS= to pick); make -j2 two side by side"
+	@echo "make variational_dropout-paper  the same models at the paper's large size on PTB (needs data/ptb: internet)"
 	@echo "make results          regenerate results/README.md and results/plots from results/*.csv"
 	@echo "make bench            throughput as ratios against a side-by-side baseline (results/bench/)"
 	@echo "make lint             ruff"
@@ -60,16 +64,19 @@ smoke: $(STAMP)
 	$(MAKE) --no-print-directory $(FMNIST)/.done
 	$(PY) -m papers.depth_study.train --config=papers/depth_study/configs.py:smoke --config.results_dir=runs/smoke-results
 	$(PY) -m papers.depth_study.lesion --config=papers/depth_study/configs.py:smoke --config.results_dir=runs/smoke-results
+	$(PY) -m papers.variational_dropout.train --config=papers/variational_dropout/configs.py:smoke \
+	  --config.workdir=runs/variational_dropout/smoke --config.results_dir=runs/smoke-results
 
 bench: $(STAMP)
 	$(PY) -m papers.char_rnn.bench
 	$(PY) -m papers.pointer_networks.bench
 	$(PY) -m papers.depth_study.bench
+	$(PY) -m papers.variational_dropout.bench
 
 results: $(STAMP)
 	$(PY) -m common.report
 
-reproduce: char_rnn char_rnn-ablation char_rnn-large pointer_networks depth_study
+reproduce: char_rnn char_rnn-ablation char_rnn-large pointer_networks depth_study variational_dropout
 	@$(MAKE) --no-print-directory results
 	@echo "Results: results/README.md (tables), results/plots/ (learning curves), results/*.csv (rows)."
 
@@ -161,6 +168,33 @@ $(foreach n,5 10 20 25 30 40 50,$(eval $(call pn_solvers,paper,$(n))))
 pointer_networks: $(PN_BASELINES) $(PN_RUNS)
 
 pointer_networks-paper: $(PN_PAPER_BASELINES) $(PN_PAPER_RUNS)
+
+# --- Variational dropout (Gal & Ghahramani 2016) -----------------------------------------------------
+# One file target per run: runs/variational_dropout/<preset>/<model>/seed<s>/result.json, the model one of
+# configs.py's (none, zaremba, variational, variational_tied, variational_no_embed).
+VD_MODELS ?= none zaremba variational variational_tied variational_no_embed
+VD_TRAIN = $(PY) -m papers.variational_dropout.train --config=papers/variational_dropout/configs.py
+VD_RUNS := $(foreach m,$(VD_MODELS),$(foreach s,$(SEEDS),runs/variational_dropout/cpu/$(m)/seed$(s)/result.json))
+vd_model = $(word 1,$(subst /, ,$(1)))
+vd_seed = $(patsubst seed%,%,$(word 2,$(subst /, ,$(1))))
+
+runs/variational_dropout/cpu/%/result.json: | $(STAMP)
+	@echo "== variational_dropout cpu: $(call vd_model,$*), seed $(call vd_seed,$*)"
+	$(VD_TRAIN):cpu,$(call vd_model,$*) --config.seed=$(call vd_seed,$*)
+
+runs/variational_dropout/paper/%/result.json: | $(STAMP) data/ptb/ptb.train.txt
+	$(VD_TRAIN):paper,$(call vd_model,$*) --config.seed=$(call vd_seed,$*)
+
+variational_dropout: $(VD_RUNS)
+
+variational_dropout-paper: $(foreach m,$(VD_MODELS),runs/variational_dropout/paper/$(m)/seed1/result.json)
+
+# Mikolov's PTB (paper preset only; needs internet).
+data/ptb/ptb.train.txt:
+	@mkdir -p data/ptb/unpacked
+	curl -fL http://www.fit.vutbr.cz/~imikolov/rnnlm/simple-examples.tgz -o data/ptb/simple-examples.tgz
+	tar -xzf data/ptb/simple-examples.tgz -C data/ptb/unpacked
+	mv data/ptb/unpacked/simple-examples/data/ptb.*.txt data/ptb/ && rm -rf data/ptb/unpacked
 
 # --- Depth study (He et al. 2016, Huang et al. 2017, Veit et al. 2016) --------------------------------
 # Fashion-MNIST offline: the Debian package dataset-fashion-mnist, unpacked without root.

@@ -6,8 +6,8 @@ override with --config.KEY=V. The model picks the dropout: `none`, `zaremba`, `v
 2 x 1,500 units on PTB, 55 epochs, SGD lr 1 divided by 1.15 after every epoch past the 10th, global gradient norm
 clipped at 10, weight decay 1e-7, init +-0.04, dropout 0.3 (embedding, recurrent) and 0.5 (input, output);
 Zaremba's large model drops 0.65 of the non-recurrent units.
-`cpu` is the same model scaled down: 2 x 256 units on the Bible's words, 12 epochs, the decay after epoch 4 (the
-reference's sizing, ../shared/reference/next-papers.md, Sec. 3e); README "Deviations".
+`cpu` is the same model scaled down: 2 x 256 units on the Bible's words, 10 epochs with the decay from the 5th on
+(about 45 minutes a run on 2 cores; NOTES.md); README "Deviations".
 `smoke` runs the same code path on a few thousand generated words in seconds.
 """
 
@@ -64,8 +64,8 @@ def cpu() -> ml_collections.ConfigDict:
     c.dataset = "bible"
     c.units = 256
     c.init_scale = 0.05  # Zaremba's medium; +-0.04 was for 1,500 units
-    c.max_epochs = 12
-    c.lr_decay = 1.2  # Zaremba's medium schedule, shortened: decay from epoch 5 on
+    c.max_epochs = 10
+    c.lr_decay = 1.2  # Zaremba's medium schedule (decay 1.2 after epoch 6 of 39), shortened: after epoch 4 of 10
     c.lr_decay_after = 4
     c.clip_norm = 5.0
     c.p_embed, c.p_input, c.p_recurrent, c.p_output = 0.2, 0.35, 0.2, 0.35

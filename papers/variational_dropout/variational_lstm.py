@@ -35,24 +35,32 @@ class VariationalLSTM(keras.layers.Layer):
                                                 name="recurrent_kernel")
         self.bias = self.add_weight(shape=(4 * self.units,), initializer=init, name="bias")
 
-    def _masked_product(self, x, mask, weights):
-        """sum over gates g of (x * mask_g) W_g, for x (batch, [time,] features) and mask (gates, batch, features)."""
+    def _masked_input_projection(self, x, mask):
+        """sum over gates g of (x_t * z_x^g) W_g for every step t at once: x (batch, time, features)."""
         if mask is None:
-            return ops.matmul(x, weights)
-        if x.ndim == 3:
-            mask = mask[:, :, None, :]  # the same mask at every step
+            return ops.matmul(x, self.kernel)
         if mask.shape[0] == 1:
-            return ops.matmul(x * mask[0], weights)
-        per_gate = ops.split(weights, 4, axis=-1)
-        return ops.concatenate([ops.matmul(x * mask[g], per_gate[g]) for g in range(4)], axis=-1)
+            return ops.matmul(x * mask[0][:, None, :], self.kernel)
+        per_gate = ops.split(self.kernel, 4, axis=-1)
+        return ops.concatenate([ops.matmul(x * mask[g][:, None, :], per_gate[g]) for g in range(4)], axis=-1)
 
     def call(self, x, initial_state, input_mask=None, recurrent_mask=None):
-        x_projection = self._masked_product(x, input_mask, self.kernel) + self.bias  # every step at once
+        x_projection = self._masked_input_projection(x, input_mask) + self.bias  # every step at once
+        untied = recurrent_mask is not None and recurrent_mask.shape[0] == 4
+        if untied:  # U as (gate, units, units): the four masked products of a step are one batched matmul
+            recurrent_kernel = ops.transpose(ops.reshape(self.recurrent_kernel, (self.units, 4, self.units)),
+                                             (1, 0, 2))
+        else:
+            recurrent_kernel = self.recurrent_kernel
 
         def step(state, x_projection_t):
             h, c = state
-            z = x_projection_t + self._masked_product(h, recurrent_mask, self.recurrent_kernel)
-            i, f, g, o = ops.split(z, 4, axis=-1)
+            if untied:
+                per_gate = ops.matmul(h[None] * recurrent_mask, recurrent_kernel)  # (gate, batch, units)
+                h_projection = ops.reshape(ops.transpose(per_gate, (1, 0, 2)), (-1, 4 * self.units))
+            else:
+                h_projection = ops.matmul(h if recurrent_mask is None else h * recurrent_mask[0], recurrent_kernel)
+            i, f, g, o = ops.split(x_projection_t + h_projection, 4, axis=-1)
             c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
             h = ops.sigmoid(o) * ops.tanh(c)
             return (h, c), (h, c)  # the TF backend's scan emits what has the carry's structure (Keras 3.15)
