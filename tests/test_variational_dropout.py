@@ -219,3 +219,29 @@ def test_smoke_run_writes_standard_and_mc_rows_and_refuses_a_changed_vocabulary(
     vocab.write_text(json.dumps({"words": ["x", data.UNK]}))
     with pytest.raises(DataError, match="does not match the vocabulary"):
         train.vocabulary(config, data.smoke_corpus(), tmp_path / "run")
+
+
+def test_table1_sets_each_row_beside_the_papers_row_of_the_same_dropout_and_estimator():
+    from common import report
+    from papers.variational_dropout import rows, tables
+
+    config = configs.get_config("cpu")
+
+    def summary_row(spec, estimator, k, metric, value):
+        fields = {**rows.model_fields(configs.get_config(spec)), **rows.estimator_fields(estimator, k)}
+        return dict(experiment="bible", preset="cpu", variant=rows.variant(fields), **fields, metric=metric,
+                    mean=value, std=float("nan"), n=1, steps="")
+
+    summary = pd.DataFrame([summary_row("cpu,zaremba", "standard", 0, "test_perplexity", 90.0),
+                            summary_row("cpu,variational", "mc", 10, "test_perplexity", 80.0),
+                            summary_row("cpu,variational", "standard", 0, "test_perplexity", 81.0),
+                            summary_row("cpu,variational_no_embed", "standard", 0, "test_perplexity", 85.0),
+                            summary_row("cpu,none", "standard", 0, "test_perplexity", 120.0)])
+    table = tables.table1(summary, report.read_references("variational_dropout"))
+    lines = [line for line in table.splitlines() if line.startswith("| ") and "Model" not in line]
+    assert [line.split(" | ")[0] for line in lines] == [
+        "| No dropout", f"| Zaremba et al. (p = {config.p_input:g})", "| Variational (untied weights)",
+        "| Variational (untied weights, MC, K = 10)", "| Variational (untied weights, no word dropout)"]
+    assert lines[1].endswith("| 86.2 | 82.7 | 82.2 | 78.4 |")  # Zaremba's medium and large rows
+    assert lines[2].endswith("| 81.9 | 79.7 | 77.9 | 75.2 |") and lines[3].endswith("|  | 78.6 |  | 73.4 |")
+    assert lines[4].endswith("|  |  |  |  |") and lines[0].endswith("|  |  |  |  |")
