@@ -94,6 +94,13 @@ class Run:
         """The trained model with the weights selected on validation."""
         return self.fitted.best_model(self.workdir)
 
+    def results_file(self, kind: str, suffix: str) -> Path:
+        """Where this run keeps a file beside its rows, under results/<kind>/ (results_file below); the directory is
+        made. Write it atomically (common/files.py): the tables read it."""
+        path = results_file(self.experiment, self.config, self.workdir, kind, suffix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
 
 def config_dict(config: ml_collections.ConfigDict) -> dict:
     return json.loads(config.to_json())
@@ -168,14 +175,16 @@ def locked(workdir: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def history_path(experiment: Experiment, config: ml_collections.ConfigDict, workdir: Path) -> Path:
-    """results/histories/<paper>/<the work directory under runs/<paper>/>.csv: the learning curve a row names."""
+def results_file(experiment: Experiment, config: ml_collections.ConfigDict, workdir: Path, kind: str,
+                 suffix: str) -> Path:
+    """results/<kind>/<paper>/<the work directory under runs/<paper>/><suffix>: a file kept with the run's rows,
+    its learning curve (kind "histories", the file a row names) or another the paper keeps (Run.results_file)."""
     runs = Path("runs", experiment.paper)
     try:
         relative = workdir.resolve().relative_to(runs.resolve())
     except ValueError:
         relative = Path(workdir.name)
-    return Path(config.results_dir or results.RESULTS_DIR) / "histories" / experiment.paper / f"{relative}.csv"
+    return Path(config.results_dir or results.RESULTS_DIR) / kind / experiment.paper / f"{relative}{suffix}"
 
 
 def complete_rows(experiment: Experiment, config, run: Run, outcome: Outcome, commit: str, history: str) -> list:
@@ -225,7 +234,7 @@ def _run(experiment: Experiment, config, workdir: Path, result_dir: Path) -> dic
     outcome = experiment.work(config, run)
     history = ""
     if run.fitted is not None:
-        path = history_path(experiment, config, workdir)
+        path = results_file(experiment, config, workdir, "histories", ".csv")
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, run.fitted.history.to_csv(index=False))
         base = Path(config.results_dir or results.RESULTS_DIR)

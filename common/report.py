@@ -9,7 +9,9 @@ Inputs, all committed:
     papers/<paper>/tables.py (optional)   LAYOUTS = {experiment: function(summary, refs) -> markdown}: an
                                           experiment laid out like the paper's table instead of a row per net;
                                           FIGURES = [function(rows, results_dir) -> [png paths]]: the paper's
-                                          figures; PLOT_HISTORIES = False when FIGURES draw the learning curves
+                                          figures; PLOT_HISTORIES = False when FIGURES draw the learning curves;
+                                          SECTIONS = [function(rows, results_dir) -> markdown]: text after the
+                                          tables that needs the rows' files (paired tests on per-word scores)
 Every file is checked as it is read: a malformed row, reference or history is an error that names the file and line
 and says what to do, never a silently wrong mean. Rows are grouped by experiment, preset, the paper's fields and
 metric, never by parsing their names. Ours is the mean ± sample std over seeds (`mean_std`); a seed measured twice
@@ -335,6 +337,7 @@ def build(results_dir: Path = RESULTS_DIR, root: Path | None = ROOT, figures: bo
             learning_curves(frame, results_dir)  # reads and checks every history
         plots += drawn
         section = paper_table(paper, frame, read_references(paper)) + "".join(
+            f"\n{text(frame, results_dir)}\n" for text in getattr(hooks, "SECTIONS", [])) + "".join(
             f"\n![{p.stem}](plots/{p.name})\n" for p in drawn)
         sections.append(f"### {paper}\n\n{section}")
         if root is not None:

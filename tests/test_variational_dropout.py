@@ -239,9 +239,49 @@ def test_table1_sets_each_row_beside_the_papers_row_of_the_same_dropout_and_esti
                             summary_row("cpu,none", "standard", 0, "test_perplexity", 120.0)])
     table = tables.table1(summary, report.read_references("variational_dropout"))
     lines = [line for line in table.splitlines() if line.startswith("| ") and "Model" not in line]
+    rates = f"{config.p_embed:g}/{config.p_input:g}/{config.p_recurrent:g}/{config.p_output:g}"
     assert [line.split(" | ")[0] for line in lines] == [
-        "| No dropout", f"| Zaremba et al. (p = {config.p_input:g})", "| Variational (untied weights)",
-        "| Variational (untied weights, MC, K = 10)", "| Variational (untied weights, no word dropout)"]
+        "| No dropout", f"| Zaremba et al. (p {config.p_input:g})", f"| Variational (untied weights, p {rates})",
+        f"| Variational (untied weights, p {rates}, MC K = 10)",
+        f"| Variational (untied weights, p 0/{config.p_input:g}/{config.p_recurrent:g}/{config.p_output:g}, no word "
+        "dropout)"]
     assert lines[1].endswith("| 86.2 | 82.7 | 82.2 | 78.4 |")  # Zaremba's medium and large rows
     assert lines[2].endswith("| 81.9 | 79.7 | 77.9 | 75.2 |") and lines[3].endswith("|  | 78.6 |  | 73.4 |")
     assert lines[4].endswith("|  |  |  |  |") and lines[0].endswith("|  |  |  |  |")
+
+
+def test_paired_comparisons_read_each_runs_test_words_and_pick_the_rates_of_best_validation(tmp_path):
+    from common.report import read_results
+    from common.results import append_rows
+    from papers.variational_dropout import rows, tables
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(1, 5, 2000)  # -log p of 2,000 test words
+    table_rows = []
+
+    def run(spec, seed, shift, valid, **rates):
+        config = configs.get_config(spec)
+        for key, value in rates.items():
+            config[key] = value
+        fields = rows.model_fields(config)
+        history = f"histories/variational_dropout/cpu/{rows.model_name(fields)}-{valid}/seed{seed}.csv"
+        words = tmp_path / history.replace("histories/", "test_words/").replace(".csv", ".npz")
+        words.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(words, standard=-(base + shift).astype(np.float32))
+        for metric, value in (("valid_perplexity", valid), ("test_perplexity", np.exp((base + shift).mean()))):
+            table_rows.append({**fields, **rows.estimator_fields("standard"), "experiment": "bible", "preset": "cpu",
+                               "variant": rows.variant(fields), "metric": metric, "value": f"{value:.2f}",
+                               "seed": seed, "history": history, "date": f"2026-12-0{seed}T00:00:00Z"})
+
+    for seed in (1, 2):
+        run("cpu,zaremba", seed, 0.10, 100)
+        run("cpu,zaremba", seed, 0.50, 120, p_input=0.5, p_output=0.5)  # worse on validation: not chosen
+        run("cpu,variational", seed, 0.05 * seed, 90)
+    append_rows("variational_dropout", table_rows, str(tmp_path), rows.FIELDS)
+    frame = read_results(tmp_path / "variational_dropout.csv", rows.FIELDS)
+    text = tables.paired_comparisons(frame, tmp_path)
+    lines = [line for line in text.splitlines() if line.startswith("| Variational")]
+    assert len(lines) == 2 and all("| Zaremba et al. (p 0.35) |" in line for line in lines)
+    assert lines[0].endswith("| -0.0500 ± 0.0000 (4) |") and lines[1].endswith("| +0.0000 ± 0.0000 (4) |")
+    mean, error, blocks = tables.paired_difference(np.zeros(1000), rng.normal(0, 1, 1000), block=100)
+    assert blocks == 10 and error > 0 and abs(mean) < 4 * error + 0.2

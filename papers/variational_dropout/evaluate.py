@@ -19,22 +19,27 @@ def _streams(ids: np.ndarray, streams: int):
     return ids[: streams * length].reshape(streams, length), ids[1 : streams * length + 1].reshape(streams, length)
 
 
-def perplexity(model, ids: np.ndarray, streams: int = 10, chunk: int = 100) -> float:
-    """exp(mean -log p) over the stream, cut into `streams` contiguous parts scored side by side with the state
-    carried from chunk to chunk inside each part (the standard dropout approximation)."""
+def log_probabilities(model, ids: np.ndarray, streams: int = 10, chunk: int = 100) -> np.ndarray:
+    """log p(w_{t+1} | w_{<=t}) of every scored word (the standard dropout approximation), the stream cut into
+    `streams` contiguous parts scored side by side with the state carried from chunk to chunk inside each part;
+    part by part, in order."""
     inputs, targets = _streams(ids, streams)
 
     @tf.function(reduce_retracing=True)
     def score(x, y, states):
         logits, states = model(x, initial_states=states, return_states=True, training=False)
-        nats = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
-        return tf.reduce_sum(tf.cast(nats, tf.float64)), states
+        return -keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True), states
 
-    states, total = model.zero_states(streams), 0.0
+    states, pieces = model.zero_states(streams), []
     for start in range(0, inputs.shape[1], chunk):
-        nats, states = score(inputs[:, start : start + chunk], targets[:, start : start + chunk], states)
-        total += float(nats)
-    return float(np.exp(total / targets.size))
+        log_p, states = score(inputs[:, start : start + chunk], targets[:, start : start + chunk], states)
+        pieces.append(np.asarray(log_p, dtype=np.float64))
+    return np.concatenate(pieces, axis=1).reshape(-1)
+
+
+def perplexity(model, ids: np.ndarray, streams: int = 10, chunk: int = 100) -> float:
+    """exp(mean -log p) over the stream (`log_probabilities`)."""
+    return float(np.exp(-log_probabilities(model, ids, streams, chunk).mean()))
 
 
 def mc_log_probabilities(model, ids: np.ndarray, samples: int, streams: int = 10, chunk: int = 100,
@@ -66,10 +71,14 @@ def mc_log_probabilities(model, ids: np.ndarray, samples: int, streams: int = 10
     return np.concatenate(groups)
 
 
+def mc_average(log_p: np.ndarray) -> np.ndarray:
+    """log of the MC predictive probability of every word: log (1/K) sum_k p_k, without underflow."""
+    return np.logaddexp.reduce(log_p, axis=0) - np.log(len(log_p))
+
+
 def mc_perplexity(log_p: np.ndarray) -> float:
     """Perplexity of the MC predictive distribution: the probabilities averaged over samples, then -log."""
-    averaged = np.logaddexp.reduce(log_p, axis=0) - np.log(len(log_p))  # log mean_k p_k, without underflow
-    return float(np.exp(-averaged.mean()))
+    return float(np.exp(-mc_average(log_p).mean()))
 
 
 class CarriedStateValidation(keras.callbacks.Callback):

@@ -16,6 +16,7 @@ import numpy as np
 
 from common import lifecycle, streams
 from common.data import DataError
+from common.files import atomic_write
 from papers.variational_dropout import configs, data, evaluate, rows
 from papers.variational_dropout.model import build_word_lm
 
@@ -56,20 +57,24 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
         max_loss=lifecycle.implausible_loss(len(vocab), config.seq_length),
     )
     model = run.best_model()
+    test_log_p = evaluate.log_probabilities(model, test_ids, config.eval_streams, config.eval_chunk)
     scored = {"valid": evaluate.perplexity(model, valid_ids, config.eval_streams, config.eval_chunk),
-              "test": evaluate.perplexity(model, test_ids, config.eval_streams, config.eval_chunk)}
+              "test": float(np.exp(-test_log_p.mean()))}
     fields = rows.model_fields(config)
     model_rows = [{**fields, **rows.estimator_fields("standard"), "metric": f"{split}_perplexity",
                    "value": f"{value:.2f}"} for split, value in scored.items()]
+    per_word = {"standard": test_log_p}  # the test words' log-probabilities, for paired comparisons (tables.py)
     if config.dropout == "variational":
         log_p = evaluate.mc_log_probabilities(model, test_ids, config.mc_samples, config.eval_streams,
                                               config.eval_chunk, seed=config.seed)
-        np.save(run.workdir / "test_mc_log_p.npy", log_p.astype(np.float32))  # for paired tests between runs
+        per_word[f"mc{config.mc_samples}"] = evaluate.mc_average(log_p)
         for k in config.mc_report:
             value = evaluate.mc_perplexity(log_p[:k])
             model_rows.append({**fields, **rows.estimator_fields("mc", k), "metric": "test_perplexity",
                                "value": f"{value:.2f}"})
             scored[f"test MC K={k}"] = value
+    atomic_write(run.results_file("test_words", ".npz"),
+                 lambda tmp: np.savez_compressed(tmp, **{k: v.astype(np.float32) for k, v in per_word.items()}))
     for row in model_rows:
         row.update(experiment=config.dataset, variant=rows.variant(row))
     return lifecycle.Outcome(
