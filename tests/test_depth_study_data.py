@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+from common import fashion_mnist
 from common.config import ConfigError
 from common.data import DataError
 from papers.depth_study import data
@@ -24,10 +25,10 @@ def fixture_dir(tmp_path, n_train=12, n_test=5, seed=0):
     rng = np.random.default_rng(seed)
     arrays = {}
     for split, n in (("train", n_train), ("test", n_test)):
-        images_file, labels_file = data.IDX_FILES[split]
+        images_file, labels_file = fashion_mnist.IDX_FILES[split]
         images, labels = rng.integers(0, 256, (n, 28, 28)), rng.integers(0, 10, n)
-        write_idx(tmp_path / images_file, images, data.IDX_IMAGES_MAGIC)
-        write_idx(tmp_path / labels_file, labels, data.IDX_LABELS_MAGIC)
+        write_idx(tmp_path / images_file, images, fashion_mnist.IDX_IMAGES_MAGIC)
+        write_idx(tmp_path / labels_file, labels, fashion_mnist.IDX_LABELS_MAGIC)
         arrays[split] = images, labels
     return tmp_path, arrays
 
@@ -58,15 +59,15 @@ def test_idx_reader_reads_the_fixture(tmp_path):
 
 
 def test_default_idx_directory_is_the_make_target_s():
-    assert data.IDX_DIR.as_posix() == "data/fashion_mnist/usr/share/datasets/fashion-mnist"
+    assert fashion_mnist.IDX_DIR.as_posix() == "data/fashion_mnist/usr/share/datasets/fashion-mnist"
 
 
 @pytest.mark.parametrize("damage", ["magic", "truncated", "not_gzip", "missing", "count", "label"])
 def test_bad_idx_files_raise_data_error_that_says_what_to_do(tmp_path, damage):
     directory, arrays = fixture_dir(tmp_path)
-    images_file, labels_file = data.IDX_FILES["train"]
+    images_file, labels_file = fashion_mnist.IDX_FILES["train"]
     if damage == "magic":
-        write_idx(directory / images_file, arrays["train"][0], data.IDX_LABELS_MAGIC + 7)
+        write_idx(directory / images_file, arrays["train"][0], fashion_mnist.IDX_LABELS_MAGIC + 7)
     elif damage == "truncated":
         raw = gzip.decompress((directory / images_file).read_bytes())
         (directory / images_file).write_bytes(gzip.compress(raw[:-10]))
@@ -75,9 +76,9 @@ def test_bad_idx_files_raise_data_error_that_says_what_to_do(tmp_path, damage):
     elif damage == "missing":
         (directory / labels_file).unlink()
     elif damage == "count":
-        write_idx(directory / labels_file, arrays["train"][1][:-1], data.IDX_LABELS_MAGIC)
+        write_idx(directory / labels_file, arrays["train"][1][:-1], fashion_mnist.IDX_LABELS_MAGIC)
     elif damage == "label":
-        write_idx(directory / labels_file, np.full(12, 10), data.IDX_LABELS_MAGIC)
+        write_idx(directory / labels_file, np.full(12, 10), fashion_mnist.IDX_LABELS_MAGIC)
     # make skips data/fashion_mnist while its .done stamp is there: the advice removes the folder first
     with pytest.raises(DataError, match="rm -r data/fashion_mnist && make data/fashion_mnist"):
         data.load("fashion_mnist", "idx", data_dir=directory)

@@ -12,7 +12,7 @@ from absl import flags
 from ml_collections import config_flags
 from test_depth_study_data import write_idx
 
-from common import checkpoints, lifecycle, report, results
+from common import checkpoints, fashion_mnist, lifecycle, report, results
 from common.config import ConfigError
 from papers.depth_study import configs, data, lesion, rows, tables, train
 from papers.depth_study.block_lesion import lesion_logits
@@ -27,11 +27,11 @@ def write_fixtures(directory, n_train=160, n_test=40, seed=0):
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     for split, n in (("train", n_train), ("test", n_test)):
-        images_file, labels_file = data.IDX_FILES[split]
+        images_file, labels_file = fashion_mnist.IDX_FILES[split]
         labels = rng.integers(0, 10, n)
         images = labels[:, None, None] * 24 + rng.integers(0, 16, (n, 28, 28))
-        write_idx(directory / images_file, images, data.IDX_IMAGES_MAGIC)
-        write_idx(directory / labels_file, labels, data.IDX_LABELS_MAGIC)
+        write_idx(directory / images_file, images, fashion_mnist.IDX_IMAGES_MAGIC)
+        write_idx(directory / labels_file, labels, fashion_mnist.IDX_LABELS_MAGIC)
     return directory
 
 
