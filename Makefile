@@ -14,7 +14,7 @@ export PYTHONUNBUFFERED := 1
 
 .PHONY: help venv test smoke lint bench results reproduce char_rnn char_rnn-ablation char_rnn-large char_rnn-paper char_rnn-sample \
   pointer_networks pointer_networks-paper data/fashion_mnist depth_study depth_study-lesion depth_study-paper \
-  variational_dropout variational_dropout-paper
+  variational_dropout variational_dropout-paper recurrent_batch_norm recurrent_batch_norm-paper
 
 help:
 	@echo "make reproduce        every cpu experiment (resumable), then make results"
@@ -37,6 +37,9 @@ help:
 	@echo "make variational_dropout  the cpu language models: no dropout, Zaremba's, Gal's (untied, tied, no word"
 	@echo "                      dropout) on the Bible's words, 2 seeds (VD_MODELS= to pick); make -j2 two side by side"
 	@echo "make variational_dropout-paper  the same models at the paper's large size on PTB (needs data/ptb: internet)"
+	@echo "make recurrent_batch_norm  LSTM and BN-LSTM on Fashion-MNIST pixel by pixel (ordered, permuted) and the"
+	@echo "                      Bible's characters, and BN-LSTM with gamma 1 (RBN_TASKS=, RBN_MODELS= to pick)"
+	@echo "make recurrent_batch_norm-paper  the same on MNIST and PTB characters (paper preset; GPU-scale)"
 	@echo "make results          regenerate results/README.md and results/plots from results/*.csv"
 	@echo "make bench            throughput as ratios against a side-by-side baseline (results/bench/)"
 	@echo "make lint             ruff"
@@ -66,17 +69,20 @@ smoke: $(STAMP)
 	$(PY) -m papers.depth_study.lesion --config=papers/depth_study/configs.py:smoke --config.results_dir=runs/smoke-results
 	$(PY) -m papers.variational_dropout.train --config=papers/variational_dropout/configs.py:smoke \
 	  --config.workdir=runs/variational_dropout/smoke --config.results_dir=runs/smoke-results
+	$(PY) -m papers.recurrent_batch_norm.train \
+	  --config=papers/recurrent_batch_norm/configs.py:smoke,pixels_permuted,bn_lstm --config.workdir=runs/recurrent_batch_norm/smoke --config.results_dir=runs/smoke-results
 
 bench: $(STAMP)
 	$(PY) -m papers.char_rnn.bench
 	$(PY) -m papers.pointer_networks.bench
 	$(PY) -m papers.depth_study.bench
 	$(PY) -m papers.variational_dropout.bench
+	$(PY) -m papers.recurrent_batch_norm.bench
 
 results: $(STAMP)
 	$(PY) -m common.report
 
-reproduce: char_rnn char_rnn-ablation char_rnn-large pointer_networks depth_study variational_dropout
+reproduce: char_rnn char_rnn-ablation char_rnn-large pointer_networks depth_study variational_dropout recurrent_batch_norm
 	@$(MAKE) --no-print-directory results
 	@echo "Results: results/README.md (tables), results/plots/ (learning curves), results/*.csv (rows)."
 
@@ -195,6 +201,29 @@ data/ptb/ptb.train.txt:
 	curl -fL http://www.fit.vutbr.cz/~imikolov/rnnlm/simple-examples.tgz -o data/ptb/simple-examples.tgz
 	tar -xzf data/ptb/simple-examples.tgz -C data/ptb/unpacked
 	mv data/ptb/unpacked/simple-examples/data/ptb.*.txt data/ptb/ && rm -rf data/ptb/unpacked
+
+# --- Recurrent batch normalization (Cooijmans et al. 2016) ------------------------------------------
+# One file target per run: runs/recurrent_batch_norm/<preset>/<task>/<model>/seed<s>/result.json, task pixels,
+# pixels_permuted or chars, model lstm or bn_lstm; bn_lstm-gamma1 is the appendix's gamma = 1 on the permuted task.
+RBN_TASKS ?= pixels pixels_permuted chars
+RBN_MODELS ?= lstm bn_lstm
+RBN_TRAIN = $(PY) -m papers.recurrent_batch_norm.train --config=papers/recurrent_batch_norm/configs.py
+RBN_RUNS := $(foreach t,$(RBN_TASKS),$(foreach m,$(RBN_MODELS),$(foreach s,$(SEEDS),\
+  runs/recurrent_batch_norm/cpu/$(t)/$(m)/seed$(s)/result.json))) \
+  $(foreach s,$(SEEDS),runs/recurrent_batch_norm/cpu/pixels_permuted/bn_lstm-gamma1/seed$(s)/result.json)
+rbn_word = $(word $(1),$(subst /, ,$(2)))
+
+runs/recurrent_batch_norm/cpu/pixels_permuted/bn_lstm-gamma1/seed%/result.json: | $(STAMP) data/fashion_mnist/.done
+	$(RBN_TRAIN):cpu,pixels_permuted,bn_lstm --config.gamma_init=1.0 --config.seed=$*
+
+runs/recurrent_batch_norm/cpu/%/result.json: | $(STAMP) data/fashion_mnist/.done
+	@echo "== recurrent_batch_norm cpu: $(call rbn_word,1,$*), $(call rbn_word,2,$*), $(call rbn_word,3,$*)"
+	$(RBN_TRAIN):cpu,$(call rbn_word,1,$*),$(call rbn_word,2,$*) --config.seed=$(patsubst seed%,%,$(call rbn_word,3,$*))
+
+recurrent_batch_norm: $(RBN_RUNS)
+
+recurrent_batch_norm-paper: $(STAMP) data/ptb/ptb.train.txt
+	$(foreach t,pixels pixels_permuted chars,$(foreach m,lstm bn_lstm,$(RBN_TRAIN):paper,$(t),$(m) &&)) true
 
 # --- Depth study (He et al. 2016, Huang et al. 2017, Veit et al. 2016) --------------------------------
 # Fashion-MNIST offline: the Debian package dataset-fashion-mnist, unpacked without root.

@@ -24,6 +24,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from common import recurrence
+
 
 @keras.saving.register_keras_serializable(package="recurrent_batch_norm")
 class GateIdentity(keras.initializers.Initializer):
@@ -72,7 +74,13 @@ class BNLSTM(keras.layers.Layer):
             for moment, init in (("mean", "zeros"), ("variance", "ones"))}
 
     def _batch_norm(self, z, mean, variance, gamma, beta=0.0):
-        return beta + gamma * (z - mean) * ops.rsqrt(variance + self.epsilon)  # Eq. 5
+        scale = gamma * ops.rsqrt(variance + self.epsilon)  # Eq. 5, as one scale and one shift of z
+        return z * scale + (beta - mean * scale)
+
+    def _batch_statistics_norm(self, z, gamma, beta=0.0):
+        """(BN(z) with z's own batch statistics, their mean, their variance) for z (batch, features)."""
+        mean, variance = ops.moments(z, axes=[0])
+        return self._batch_norm(z, mean, variance, gamma, beta), mean, variance
 
     def _population_rows(self, length):
         """Each step's population statistics; a step past max_length reuses the last row (Sec. 4). With
@@ -97,7 +105,7 @@ class BNLSTM(keras.layers.Layer):
         update = bool(training) and self.normalize  # training moves the population statistics
         use_batch = update or (self.normalize and self.test_statistics == "batch")  # normalize with the batch's
         if use_batch:  # step t's statistics over the batch of step t only
-            x_mean, x_variance = ops.mean(x_projection, axis=1), ops.var(x_projection, axis=1)
+            x_mean, x_variance = ops.moments(x_projection, axes=[1])
             x_projection = self._batch_norm(x_projection, x_mean[:, None], x_variance[:, None], self.gamma_x)
         elif self.normalize:
             rows = self._population_rows(length)
@@ -108,39 +116,30 @@ class BNLSTM(keras.layers.Layer):
             h, c = carry[0], carry[1]
             x_t = inputs[0]
             h_projection = ops.matmul(h, self.recurrent_kernel)
-            if self.normalize:
-                if use_batch:
-                    h_mean, h_variance = ops.mean(h_projection, axis=0), ops.var(h_projection, axis=0)
-                else:
-                    h_mean, h_variance = inputs[1], inputs[2]
-                h_projection = self._batch_norm(h_projection, h_mean, h_variance, self.gamma_h)
+            if use_batch:
+                h_projection, h_mean, h_variance = self._batch_statistics_norm(h_projection, self.gamma_h)
+            elif self.normalize:
+                h_projection = self._batch_norm(h_projection, inputs[1], inputs[2], self.gamma_h)
             i, f, g, o = ops.split(h_projection + x_t + self.bias, 4, axis=-1)   # Eq. 6
             c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)                # Eq. 7
+            if use_batch:
+                c_normalized, c_mean, c_variance = self._batch_statistics_norm(c, self.gamma_c, self.beta_c)
+                h = ops.sigmoid(o) * ops.tanh(c_normalized)                    # Eq. 8
+                return (h, c), (h, h_mean, h_variance, c_mean, c_variance)
             if self.normalize:
-                if use_batch:
-                    c_mean, c_variance = ops.mean(c, axis=0), ops.var(c, axis=0)
-                else:
-                    c_mean, c_variance = inputs[3], inputs[4]
-                h = ops.sigmoid(o) * ops.tanh(self._batch_norm(c, c_mean, c_variance, self.gamma_c, self.beta_c))
-                stats = (h_mean, h_variance, c_mean, c_variance)
-            else:
-                h = ops.sigmoid(o) * ops.tanh(c)                                  # Eq. 8
-                stats = ()
-            carry = (h, c, *stats)
-            return carry, carry  # the TF backend's scan emits what has the carry's structure (Keras 3.15)
+                h = ops.sigmoid(o) * ops.tanh(self._batch_norm(c, inputs[3], inputs[4], self.gamma_c, self.beta_c))
+                return (h, c), (h,)
+            h = ops.sigmoid(o) * ops.tanh(c)                                      # Eq. 8
+            return (h, c), (h,)
 
         if self.normalize and not use_batch:  # the population rows ride along as inputs of the scan
             xs = (x_projection, rows["h_mean"], rows["h_variance"], rows["c_mean"], rows["c_variance"])
         else:
             xs = (x_projection,)
-        init = (h, c)
-        if self.normalize:
-            init += (ops.zeros((4 * self.units,)), ops.ones((4 * self.units,)), ops.zeros((self.units,)),
-                     ops.ones((self.units,)))
-        last, sequence = ops.scan(step, init, xs)
+        last, sequence = recurrence.scan(step, (h, c), xs)
         if update:  # each step's population row moves toward its batch statistics
-            batch_stats = {"x_mean": x_mean, "x_variance": x_variance, "h_mean": sequence[2],
-                           "h_variance": sequence[3], "c_mean": sequence[4], "c_variance": sequence[5]}
+            batch_stats = {"x_mean": x_mean, "x_variance": x_variance, "h_mean": sequence[1],
+                           "h_variance": sequence[2], "c_mean": sequence[3], "c_variance": sequence[4]}
             for name, value in batch_stats.items():
                 variable = self.population[name]
                 kept = variable[:length] * self.momentum + value * (1.0 - self.momentum)

@@ -15,6 +15,8 @@ Keras' LSTM (same weights, same gate order), which tests/test_variational_dropou
 import keras
 from keras import ops
 
+from common import recurrence
+
 
 @keras.saving.register_keras_serializable(package="variational_dropout")
 class VariationalLSTM(keras.layers.Layer):
@@ -63,9 +65,9 @@ class VariationalLSTM(keras.layers.Layer):
             i, f, g, o = ops.split(x_projection_t + h_projection, 4, axis=-1)
             c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
             h = ops.sigmoid(o) * ops.tanh(c)
-            return (h, c), (h, c)  # the TF backend's scan emits what has the carry's structure (Keras 3.15)
+            return (h, c), h
 
-        (h, c), (outputs, _) = ops.scan(step, tuple(initial_state), ops.transpose(x_projection, (1, 0, 2)))
+        (h, c), outputs = recurrence.scan(step, tuple(initial_state), ops.transpose(x_projection, (1, 0, 2)))
         return ops.transpose(outputs, (1, 0, 2)), h, c
 
     def compute_output_spec(self, x, initial_state, input_mask=None, recurrent_mask=None):
