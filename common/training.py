@@ -99,6 +99,19 @@ class StopOnNaN(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class CheckpointMetric(keras.callbacks.Callback):
+    """Adds `name` = measure(model) to every checkpoint's logs: a validation number measured the paper's way (e.g.
+    with the state carried across the text), which `fit`'s `monitor` can select on."""
+
+    def __init__(self, name: str, measure):
+        super().__init__()
+        self.name, self.measure = name, measure
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs[self.name] = self.measure(self.model)
+
+
 class Checkpoint(keras.callbacks.Callback):
     """Commits the model, the best weights, the history row and the callbacks' state after every checkpoint.
 

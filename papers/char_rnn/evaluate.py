@@ -33,14 +33,3 @@ def bits_per_character(model, ids: np.ndarray, streams: int = 16, chunk: int = 5
         total += float(nats)
     return total / (streams * length) / math.log(2), streams * length
 
-
-class CarriedStateValidation(keras.callbacks.Callback):
-    """Adds `val_carried_bpc`, the validation text's bits per character as reported, to every checkpoint's logs."""
-
-    def __init__(self, ids: np.ndarray, streams: int, chunk: int):
-        super().__init__()
-        self.ids, self.streams, self.chunk = ids, streams, chunk
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["val_carried_bpc"] = bits_per_character(self.model, self.ids, self.streams, self.chunk)[0]

@@ -17,25 +17,8 @@ import math
 import keras
 from keras import ops
 
+from common.layers import OneHot
 from common.schedules import DecayAfter
-
-
-@keras.saving.register_keras_serializable(package="char_rnn")
-class OneHot(keras.layers.Layer):
-    """Character ids -> one-hot vectors (char-rnn's OneHot.lua)."""
-
-    def __init__(self, depth: int, **kwargs):
-        super().__init__(**kwargs)
-        self.depth = depth
-
-    def call(self, ids):
-        return ops.one_hot(ops.cast(ids, "int32"), self.depth)
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape, self.depth)
-
-    def get_config(self):
-        return {**super().get_config(), "depth": self.depth}
 
 
 @keras.saving.register_keras_serializable(package="char_rnn")
@@ -119,8 +102,8 @@ def lstm_parameter_count(vocab_size: int, rnn_size: int, num_layers: int) -> int
     return count + rnn_size * vocab_size + vocab_size
 
 
-# Checkpoints written before the schedule moved to common/ name it char_rnn>DecayAfter.
-keras.saving.get_custom_objects()["char_rnn>DecayAfter"] = DecayAfter
+# Checkpoints written before these moved to common/ name them char_rnn>DecayAfter and char_rnn>OneHot.
+keras.saving.get_custom_objects().update({"char_rnn>DecayAfter": DecayAfter, "char_rnn>OneHot": OneHot})
 
 
 @keras.saving.register_keras_serializable(package="char_rnn")

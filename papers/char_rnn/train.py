@@ -11,9 +11,9 @@ from pathlib import Path
 
 import ml_collections
 
-from common import lifecycle, streams
+from common import lifecycle, streams, training
 from papers.char_rnn import configs, data, rows
-from papers.char_rnn.evaluate import CarriedStateValidation, bits_per_character
+from papers.char_rnn.evaluate import bits_per_character
 from papers.char_rnn.model import build_char_rnn
 
 
@@ -51,7 +51,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
         steps_per_checkpoint=steps_per_checkpoint,
         validation_data=data.validation_batches(valid_ids, config.seq_length, config.eval_batch_size),
         monitor="val_carried_bpc",
-        callbacks=[CarriedStateValidation(valid_ids, config.eval_streams, config.eval_chunk)],
+        callbacks=[training.CheckpointMetric("val_carried_bpc", lambda model: bits_per_character(
+            model, valid_ids, config.eval_streams, config.eval_chunk)[0])],  # as the test number is measured
         max_loss=lifecycle.implausible_loss(len(vocab), config.seq_length),
     )
     model = run.best_model()

@@ -12,25 +12,9 @@ init, Adam lr 2e-3, clipping at 1 (Sec. 5.2).
 import math
 
 import keras
-from keras import ops
 
+from common.layers import OneHot
 from papers.recurrent_batch_norm.bn_lstm import BNLSTM
-
-
-@keras.saving.register_keras_serializable(package="recurrent_batch_norm")
-class OneHot(keras.layers.Layer):
-    def __init__(self, depth: int, **kwargs):
-        super().__init__(**kwargs)
-        self.depth = depth
-
-    def call(self, ids):
-        return ops.one_hot(ops.cast(ids, "int32"), self.depth)
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape, self.depth)
-
-    def get_config(self):
-        return {**super().get_config(), "depth": self.depth}
 
 
 def recurrent_layer(config, max_length: int, name: str = "lstm") -> BNLSTM:

@@ -80,14 +80,3 @@ def mc_perplexity(log_p: np.ndarray) -> float:
     """Perplexity of the MC predictive distribution: the probabilities averaged over samples, then -log."""
     return float(np.exp(-mc_average(log_p).mean()))
 
-
-class CarriedStateValidation(keras.callbacks.Callback):
-    """Adds `val_perplexity` (the validation stream, state carried: the number selection uses) to every checkpoint."""
-
-    def __init__(self, ids: np.ndarray, streams: int, chunk: int):
-        super().__init__()
-        self.ids, self.streams, self.chunk = ids, streams, chunk
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["val_perplexity"] = perplexity(self.model, self.ids, self.streams, self.chunk)

@@ -14,7 +14,7 @@ from pathlib import Path
 import ml_collections
 import numpy as np
 
-from common import lifecycle, streams
+from common import lifecycle, streams, training
 from common.data import DataError
 from common.files import atomic_write
 from papers.variational_dropout import configs, data, evaluate, rows
@@ -53,7 +53,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
         train_data=lambda k: streams.stream_batches(train_ids, config.seq_length, config.batch_size,
                                                     k * steps_per_checkpoint, total_steps),
         checkpoints=checkpoints, steps_per_checkpoint=steps_per_checkpoint, monitor="val_perplexity",
-        callbacks=[evaluate.CarriedStateValidation(valid_ids, config.eval_streams, config.eval_chunk)],
+        callbacks=[training.CheckpointMetric("val_perplexity", lambda model: evaluate.perplexity(
+            model, valid_ids, config.eval_streams, config.eval_chunk))],  # state carried, as the test number
         max_loss=lifecycle.implausible_loss(len(vocab), config.seq_length),
     )
     model = run.best_model()
