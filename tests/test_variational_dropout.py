@@ -285,3 +285,17 @@ def test_paired_comparisons_read_each_runs_test_words_and_pick_the_rates_of_best
     assert lines[0].endswith("| -0.0500 ± 0.0000 (4) |") and lines[1].endswith("| +0.0000 ± 0.0000 (4) |")
     mean, error, blocks = tables.paired_difference(np.zeros(1000), rng.normal(0, 1, 1000), block=100)
     assert blocks == 10 and error > 0 and abs(mean) < 4 * error + 0.2
+
+
+def test_keras_recurrent_dropout_is_gals_untied_scheme_in_the_pinned_keras():
+    """Keras 3.15's LSTM with recurrent_dropout draws a mask per gate and holds it over a call's steps (its Keras 2
+    and 3.0 behaviour differed: keras#19993, #20663); the bench's comparison relies on it. Keras is pinned."""
+    assert keras.__version__ == "3.15.1"
+    cell = keras.layers.LSTMCell(5, dropout=0.5, recurrent_dropout=0.5, seed=0)
+    h = keras.ops.ones((3, 5))
+    masks = cell.get_recurrent_dropout_mask(h)
+    assert cell.dropout_mask_count == 4 and len(masks) == 4 and masks[0].shape == (3, 5)
+    assert cell.get_recurrent_dropout_mask(h) is masks  # the same masks for every step until the call ends
+    assert not all(np.array_equal(masks[0], m) for m in masks[1:])  # one per gate
+    cell.reset_recurrent_dropout_mask()
+    assert cell.get_recurrent_dropout_mask(h) is not masks  # redrawn for the next call
