@@ -7,18 +7,12 @@ import ml_collections
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
+from idx_fixtures import write_idx
 
 from common import fashion_mnist
 from common.config import ConfigError
 from common.data import DataError
 from papers.depth_study import data
-
-
-def write_idx(path, array, magic):
-    array = np.asarray(array, dtype=np.uint8)
-    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    with gzip.open(path, "wb") as f:
-        f.write(header + array.tobytes())
 
 
 def fixture_dir(tmp_path, n_train=12, n_test=5, seed=0):

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from absl import flags
+from idx_fixtures import write_fixtures
 from ml_collections import config_flags
-from test_depth_study_data import write_idx
 
-from common import checkpoints, fashion_mnist, lifecycle, report, results
+from common import checkpoints, lifecycle, report, results
 from common.config import ConfigError
 from papers.depth_study import configs, data, lesion, rows, tables, train
 from papers.depth_study.block_lesion import lesion_logits
@@ -20,19 +20,6 @@ from papers.depth_study.model import count_params
 from papers.depth_study.resnet import resnet_param_count
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def write_fixtures(directory, n_train=160, n_test=40, seed=0):
-    """Fashion-MNIST-shaped idx files whose classes differ in brightness, so a few steps learn something."""
-    directory.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    for split, n in (("train", n_train), ("test", n_test)):
-        images_file, labels_file = fashion_mnist.IDX_FILES[split]
-        labels = rng.integers(0, 10, n)
-        images = labels[:, None, None] * 24 + rng.integers(0, 16, (n, 28, 28))
-        write_idx(directory / images_file, images, fashion_mnist.IDX_IMAGES_MAGIC)
-        write_idx(directory / labels_file, labels, fashion_mnist.IDX_LABELS_MAGIC)
-    return directory
 
 
 def smoke_config(root, spec="smoke", **overrides):

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from idx_fixtures import write_fixtures
 
 from common import lifecycle
 from common.config import ConfigError
@@ -14,7 +15,10 @@ from papers.recurrent_batch_norm.bn_lstm import BNLSTM
 
 
 def smoke_config(tmp_path, spec="smoke,pixels,bn_lstm", **overrides):
+    """The smoke preset on generated idx files (tests/idx_fixtures.py) or the Bible, under tmp_path."""
     config = configs.get_config(spec)
+    if config.task != "chars":
+        config.data_dir = str(write_fixtures(tmp_path / "idx", n_train=400, n_test=100))
     config.workdir = str(tmp_path / "run")
     config.results_dir = str(tmp_path / "results")
     for key, value in overrides.items():
