@@ -22,7 +22,7 @@ help:
 	@echo "make smoke            the smoke preset of every paper"
 	@echo "make char_rnn         char-RNN cpu preset (seeds: $(SEEDS)) and compressor baselines"
 	@echo "make char_rnn-ablation  the same without carrying the state between batches"
-	@echo "make char_rnn-large   LSTM 2x256 in the time of a 2x128 run (an extra row)"
+	@echo "make char_rnn-large   LSTM 2x256 for 5.5 passes, an extra row (two side by side: about 75 min)"
 	@echo "make char_rnn-paper   char-RNN paper preset (TFDS tiny_shakespeare; needs the TFDS data)"
 	@echo "make char_rnn-sample  print text from the trained cpu model (TEMPERATURE=, PRIME=)"
 	@echo "make pointer_networks every Pointer Networks cpu run and the TSP solvers (PN_TASKS=, PN_MODELS=, PN_NS=,"
@@ -106,9 +106,9 @@ runs/char_rnn/cpu/lstm2x128-zero-statewindows/seed%/result.json: | $(STAMP)
 
 char_rnn: runs/char_rnn/cpu/compressors/result.json $(CHAR_RNN_RUNS)
 
-# 2x256 costs about 3x a step of 2x128, so 5.5 passes take the wall time of its 16 (NOTES.md).
+# A wider model in about the cpu scale's time: 2x256 for 5.5 passes (8,208 updates; NOTES.md).
 runs/char_rnn/cpu/lstm2x256/seed%/result.json: | $(STAMP)
-	@echo "== char_rnn cpu, LSTM 2x256 in the 2x128 run's time, seed $*"
+	@echo "== char_rnn cpu, LSTM 2x256, 5.5 passes, seed $*"
 	$(PY) -m papers.char_rnn.train $(CHAR_RNN_CPU) --config.rnn_size=256 --config.max_epochs=5.5 --config.seed=$*
 
 char_rnn-ablation: $(CHAR_RNN_ABLATION_RUNS)
