@@ -168,3 +168,20 @@ def test_smoke_run_writes_the_paper_rows_and_the_ablation(tmp_path, spec):
     assert set(table["metric"]) >= {"valid_accuracy", "test_accuracy"} or set(table["metric"]) >= {"test_bpc"}
     if spec.endswith("chars,bn_lstm"):
         assert set(table["test_length"]) == {"20", "60"}
+
+
+def test_reestimated_population_is_the_average_of_the_training_batches_statistics(tmp_path):
+    from papers.recurrent_batch_norm import evaluate
+
+    config = configs.get_config("smoke,pixels,bn_lstm")
+    net = model.build(config, 49)
+    x = np.random.default_rng(0).random((32, 49, 1)).astype("float32")
+    net.fit(x, np.arange(32) % 10, epochs=1, batch_size=16, verbose=0)  # moves the population by a moving average
+    layer = net.get_layer("lstm")
+    evaluate.reestimate_population(net, data.Sequences(x, np.zeros(32, np.int32)), batch_size=32, batches=1)
+    expected = layer.step_statistics(x)  # one batch of all 32: the average is that batch's statistics
+    for name, value in expected.items():
+        np.testing.assert_allclose(layer.population[name].numpy(), value, rtol=1e-4, atol=1e-6)
+    before = layer.population["h_mean"].numpy().copy()
+    layer.step_statistics(x[:8])  # reading statistics leaves the population as it is
+    np.testing.assert_array_equal(layer.population["h_mean"].numpy(), before)

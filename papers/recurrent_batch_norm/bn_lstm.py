@@ -92,6 +92,15 @@ class BNLSTM(keras.layers.Layer):
         return {name: ops.take(variable, steps, axis=0) for name, variable in self.population.items()}
 
     def call(self, x, training=False, initial_state=None):
+        outputs, h, c, _ = self._run(x, training, initial_state)
+        return outputs, h, c
+
+    def step_statistics(self, x):
+        """Each step's statistics of the batch x under the current weights, without noise and leaving the population
+        as it is: {name: (time, width)}, the names of `population` (to re-estimate it, evaluate.py)."""
+        return self._run(x, False, None, collect=True)[3]
+
+    def _run(self, x, training, initial_state, collect=False):
         batch = ops.shape(x)[0]
         length = x.shape[1] if x.shape[1] is not None else ops.shape(x)[1]
         if training and self.normalize and length > self.max_length:
@@ -103,7 +112,7 @@ class BNLSTM(keras.layers.Layer):
         if training and self.initial_noise:
             h = h + self.initial_noise * keras.random.normal(ops.shape(h), seed=self.seed_generator)
         update = bool(training) and self.normalize  # training moves the population statistics
-        use_batch = update or (self.normalize and self.test_statistics == "batch")  # normalize with the batch's
+        use_batch = update or (self.normalize and (collect or self.test_statistics == "batch"))  # the batch's
         if use_batch:  # step t's statistics over the batch of step t only
             x_mean, x_variance = ops.moments(x_projection, axes=[1])
             x_projection = self._batch_norm(x_projection, x_mean[:, None], x_variance[:, None], self.gamma_x)
@@ -137,14 +146,16 @@ class BNLSTM(keras.layers.Layer):
         else:
             xs = (x_projection,)
         last, sequence = recurrence.scan(step, (h, c), xs)
-        if update:  # each step's population row moves toward its batch statistics
+        batch_stats = None
+        if use_batch:
             batch_stats = {"x_mean": x_mean, "x_variance": x_variance, "h_mean": sequence[1],
                            "h_variance": sequence[2], "c_mean": sequence[3], "c_variance": sequence[4]}
+        if update:  # each step's population row moves toward its batch statistics
             for name, value in batch_stats.items():
                 variable = self.population[name]
                 kept = variable[:length] * self.momentum + value * (1.0 - self.momentum)
                 variable.assign(ops.concatenate([kept, variable[length:]], axis=0))
-        return ops.transpose(sequence[0], (1, 0, 2)), last[0], last[1]
+        return ops.transpose(sequence[0], (1, 0, 2)), last[0], last[1], batch_stats
 
     def compute_output_spec(self, x, training=False, initial_state=None):
         state = keras.KerasTensor((x.shape[0], self.units), dtype=self.compute_dtype)

@@ -136,6 +136,3 @@ def training_batches(split: Sequences, batch_size: int, seed: int, start_step: i
     return batches.shuffled_batches(len(split), batch_size, seed, start_step, total_steps,
                                     lambda index: (tf.gather(inputs, index), tf.gather(targets, index)))
 
-
-def evaluation_batches(split: Sequences, batch_size: int) -> tf.data.Dataset:
-    return tf.data.Dataset.from_tensor_slices((split.inputs, split.targets)).batch(batch_size)

@@ -77,7 +77,7 @@ def learning_curve_figures(rows: pd.DataFrame, results_dir: Path) -> list[Path]:
     panels: dict[tuple, list] = {}
     for group in learning_curves(rows, results_dir):
         fields = group["fields"]
-        metric = "val_accuracy" if fields.get("task") in PIXEL_TASKS else "val_bpc"
+        metric = "val_error" if fields.get("task") in PIXEL_TASKS else "val_bpc"
         histories = [h for h in group["seeds"].values() if {"step", "wall_seconds", metric} <= set(h.columns)]
         if histories:
             key = (group["experiment"], group["preset"], fields.get("task", ""), metric)
@@ -90,12 +90,12 @@ def learning_curve_figures(rows: pd.DataFrame, results_dir: Path) -> list[Path]:
         for label, histories in curves:
             mean = pd.concat(histories).groupby("step")[[metric, "wall_seconds"]].mean().reset_index()
             seeds = f" ({len(histories)} seeds)" if len(histories) > 1 else ""
-            scale = 100.0 if metric == "val_accuracy" else 1.0
-            axes[0].plot(mean["step"], scale * mean[metric], lw=2, label=label + seeds)
-            axes[1].plot(mean["wall_seconds"] / 60, scale * mean[metric], lw=2, label=label + seeds)
+            value = 100.0 - mean[metric] if metric == "val_error" else mean[metric]  # accuracy (%) or bpc
+            axes[0].plot(mean["step"], value, lw=2, label=label + seeds)
+            axes[1].plot(mean["wall_seconds"] / 60, value, lw=2, label=label + seeds)
         axes[0].set_xlabel("updates")
         axes[1].set_xlabel("wall-clock minutes (2-core CPU)")
-        axes[0].set_ylabel("validation accuracy (%)" if metric == "val_accuracy" else "validation bits per character")
+        axes[0].set_ylabel("validation accuracy (%)" if metric == "val_error" else "validation bits per character")
         for ax in axes:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)

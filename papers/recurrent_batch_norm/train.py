@@ -12,7 +12,7 @@ from pathlib import Path
 
 import ml_collections
 
-from common import lifecycle
+from common import lifecycle, training
 from papers.recurrent_batch_norm import configs, data, evaluate, model, rows
 
 
@@ -38,13 +38,20 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
     print(f"{config.task}: {len(splits['train']):,} / {len(splits['valid']):,} / {len(splits['test']):,} sequences "
           f"of {splits['train'].inputs.shape[1]} steps (train / valid / test); {total_steps:,} steps = "
           f"{total_steps / per_pass:.1f} epochs.", flush=True)
+    def validate(net):
+        """The validation number selection uses, measured as the test number is: population statistics
+        re-estimated under the checkpoint's weights first (they are saved with it)."""
+        evaluate.reestimate_population(net, splits["train"], config.batch_size, config.population_batches)
+        value = evaluate.measure(net, splits["valid"], config.eval_batch_size)
+        return value if chars else 100.0 - value
+
+    monitor = "val_bpc" if chars else "val_error"  # lower is better; error = 100 - accuracy (%)
     fitted = run.fit(
         build_model=build,
         train_data=lambda k: data.training_batches(splits["train"], config.batch_size, config.seed,
                                                    k * config.steps_per_checkpoint, total_steps),
-        checkpoints=checkpoints, steps_per_checkpoint=config.steps_per_checkpoint,
-        validation_data=data.evaluation_batches(splits["valid"], config.eval_batch_size), monitor="val_loss",
-        max_loss=plausible)
+        checkpoints=checkpoints, steps_per_checkpoint=config.steps_per_checkpoint, monitor=monitor,
+        callbacks=[training.CheckpointMetric(monitor, validate)], max_loss=plausible)
     best = run.best_model()
     measured = {"valid": evaluate.measure(best, splits["valid"], config.eval_batch_size),
                 "test": evaluate.measure(best, splits["test"], config.eval_batch_size)}
