@@ -21,7 +21,6 @@ HOW_TO_GET = "run `make data/fashion_mnist` (it unpacks the Debian package datas
 HOW_TO_REPLACE = "replace the files: `rm -r data/fashion_mnist && make data/fashion_mnist`"
 
 
-
 def read_idx(path, magic: int) -> np.ndarray:
     """The uint8 array of one gzipped idx file (LeCun's MNIST format), checking its magic number and size.
 

@@ -234,8 +234,7 @@ def _run(experiment: Experiment, config, workdir: Path, result_dir: Path) -> dic
     outcome = experiment.work(config, run)
     history = ""
     if run.fitted is not None:
-        path = results_file(experiment, config, workdir, "histories", ".csv")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = run.results_file("histories", ".csv")
         atomic_write_text(path, run.fitted.history.to_csv(index=False))
         base = Path(config.results_dir or results.RESULTS_DIR)
         history = str(path.resolve().relative_to(base.resolve()))

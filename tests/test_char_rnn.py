@@ -8,6 +8,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from common import bible, lifecycle, streams
+from common.characters import Vocabulary
 from common.schedules import DecayAfter
 from papers.char_rnn import compressors, configs, data, sample, train
 from papers.char_rnn.evaluate import bits_per_character
@@ -139,7 +140,7 @@ def test_bible_split_by_book_without_footnotes():
     assert corpus.test.startswith("The book of the generation of Jesus Christ")  # Matthew 1:1
     assert "In the beginning was the Word" not in corpus.train
     assert 3_700_000 < len(corpus.train) < 3_800_000
-    vocab = data.Vocabulary.from_corpus(corpus)
+    vocab = Vocabulary(corpus.train + corpus.valid + corpus.test)
     assert vocab.decode(vocab.encode(corpus.test[:500])) == corpus.test[:500]
 
 

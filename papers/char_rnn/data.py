@@ -6,9 +6,7 @@
   is by book: John is the validation text, Matthew and Mark the test text, the other 63 books train.
 """
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -45,37 +43,6 @@ def load_corpus(config) -> Corpus:
     if config.dataset == "tiny_shakespeare":
         return tiny_shakespeare_corpus(config.data_dir)
     raise DataError(f"unknown dataset {config.dataset!r}; choose 'bible' or 'tiny_shakespeare'.")
-
-
-class Vocabulary:
-    """The character set of the corpus, as char-rnn builds it from the whole input file."""
-
-    def __init__(self, chars: str):
-        self.chars = "".join(sorted(set(chars)))
-        self._index = {c: i for i, c in enumerate(self.chars)}
-
-    @classmethod
-    def from_corpus(cls, corpus: Corpus) -> "Vocabulary":
-        return cls(corpus.train + corpus.valid + corpus.test)
-
-    def __len__(self) -> int:
-        return len(self.chars)
-
-    def encode(self, text: str) -> np.ndarray:
-        unknown = sorted(set(text) - set(self._index))
-        if unknown:
-            raise ValueError(f"characters {unknown!r} are not in the model's vocabulary {self.chars!r}")
-        return np.array([self._index[c] for c in text], dtype=np.int32)
-
-    def decode(self, ids) -> str:
-        return "".join(self.chars[int(i)] for i in ids)
-
-    def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps({"chars": self.chars}))
-
-    @classmethod
-    def load(cls, path: Path) -> "Vocabulary":
-        return cls(json.loads(Path(path).read_text())["chars"])
 
 
 def windows(ids: np.ndarray, seq_length: int) -> np.ndarray:

@@ -14,7 +14,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from common import checkpoints
-from papers.char_rnn.data import Vocabulary
+from common.characters import Vocabulary
 from papers.char_rnn.model import CharRNN
 
 _WORKDIR = flags.DEFINE_string("workdir", "runs/char_rnn/cpu/lstm2x128/seed1", "Work directory of a trained run.")

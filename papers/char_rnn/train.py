@@ -12,6 +12,7 @@ from pathlib import Path
 import ml_collections
 
 from common import lifecycle, streams, training
+from common.characters import Vocabulary
 from papers.char_rnn import configs, data, rows
 from papers.char_rnn.evaluate import bits_per_character
 from papers.char_rnn.model import build_char_rnn
@@ -32,7 +33,7 @@ def training_batches(config, train_ids, start_step: int, total_steps: int):
 
 def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) -> lifecycle.Outcome:
     corpus = data.load_corpus(config)
-    vocab = data.Vocabulary.from_corpus(corpus)
+    vocab = Vocabulary(corpus.train + corpus.valid + corpus.test)
     vocab.save(run.workdir / "vocab.json")
     train_ids, valid_ids, test_ids = (vocab.encode(t) for t in (corpus.train, corpus.valid, corpus.test))
     per_pass = streams.steps_per_pass(train_ids, config.seq_length, config.batch_size)

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import batches, bible, fashion_mnist
+from common.characters import Vocabulary
 from common.data import DataError, load_tfds
 
 PIXEL_TASKS = ("pixels", "pixels_permuted")
@@ -95,23 +96,6 @@ def char_texts(config) -> tuple[str, str, str]:
                             f"preset.")
         texts.append(path.read_text(encoding="utf-8"))
     return tuple(texts)
-
-
-class Vocabulary:
-    """The characters of the training text; a character unseen in training is an error (the splits share one)."""
-
-    def __init__(self, chars: str):
-        self.chars = "".join(sorted(set(chars)))
-        self._index = {c: i for i, c in enumerate(self.chars)}
-
-    def __len__(self) -> int:
-        return len(self.chars)
-
-    def encode(self, text: str) -> np.ndarray:
-        unknown = sorted(set(text) - set(self._index))
-        if unknown:
-            raise DataError(f"characters {unknown!r} are not in the training text's vocabulary")
-        return np.array([self._index[c] for c in text], dtype=np.int32)
 
 
 def char_sequences(ids: np.ndarray, seq_length: int) -> Sequences:

@@ -39,7 +39,6 @@ def statistics_ablation(model, split: Sequences, batch_size: int) -> dict[str, f
     return {statistics: measure(model, split, batch_size, statistics) for statistics in ("shared", "batch")}
 
 
-
 def reestimate_population(model, split: Sequences, batch_size: int, batches: int) -> None:
     """Sets each step's population statistics to the average of `batches` training batches' statistics under the
     current weights (the authors' nowwithpopulationstatistics.py): the moving average lags weights that still move
