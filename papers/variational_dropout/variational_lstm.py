@@ -47,27 +47,28 @@ class VariationalLSTM(keras.layers.Layer):
         return ops.concatenate([ops.matmul(x * mask[g][:, None, :], per_gate[g]) for g in range(4)], axis=-1)
 
     def call(self, x, initial_state, input_mask=None, recurrent_mask=None):
-        x_projection = self._masked_input_projection(x, input_mask) + self.bias  # every step at once
         untied = recurrent_mask is not None and recurrent_mask.shape[0] == 4
-        if untied:  # U as (gate, units, units): the four masked products of a step are one batched matmul
+        x_projection = self._masked_input_projection(x, input_mask) + self.bias  # every step at once
+        x_projection = ops.transpose(x_projection, (1, 0, 2))  # (time, batch, 4 units)
+        if untied:  # gate-major, so a step adds and splits (gate, batch, units) without a transpose
+            x_projection = ops.transpose(ops.reshape(x_projection, (ops.shape(x)[1], -1, 4, self.units)), (0, 2, 1, 3))
             recurrent_kernel = ops.transpose(ops.reshape(self.recurrent_kernel, (self.units, 4, self.units)),
-                                             (1, 0, 2))
+                                             (1, 0, 2))  # U as (gate, units, units)
         else:
             recurrent_kernel = self.recurrent_kernel
 
         def step(state, x_projection_t):
             h, c = state
-            if untied:
-                per_gate = ops.matmul(h[None] * recurrent_mask, recurrent_kernel)  # (gate, batch, units)
-                h_projection = ops.reshape(ops.transpose(per_gate, (1, 0, 2)), (-1, 4 * self.units))
+            if untied:  # the four masked products of a step are one batched matmul
+                i, f, g, o = ops.unstack(x_projection_t + ops.matmul(h[None] * recurrent_mask, recurrent_kernel))
             else:
                 h_projection = ops.matmul(h if recurrent_mask is None else h * recurrent_mask[0], recurrent_kernel)
-            i, f, g, o = ops.split(x_projection_t + h_projection, 4, axis=-1)
+                i, f, g, o = ops.split(x_projection_t + h_projection, 4, axis=-1)
             c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
             h = ops.sigmoid(o) * ops.tanh(c)
             return (h, c), h
 
-        (h, c), outputs = recurrence.scan(step, tuple(initial_state), ops.transpose(x_projection, (1, 0, 2)))
+        (h, c), outputs = recurrence.scan(step, tuple(initial_state), x_projection)
         return ops.transpose(outputs, (1, 0, 2)), h, c
 
     def compute_output_spec(self, x, initial_state, input_mask=None, recurrent_mask=None):
