@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SEEDS ?= 1 2
+# The parts of a run target's stem <model>/seed<s>: $(call run_model,$*) and $(call run_seed,$*).
+run_model = $(word 1,$(subst /, ,$(1)))
+run_seed = $(patsubst seed%,%,$(word 2,$(subst /, ,$(1))))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 # oneDNN kernels: TF turns them on by default only on CPUs with AVX512_VNNI, AVX512_BF16 or AMX; on a 2-core
 # AVX-512 Xeon without those they trained the depth study 1.7x faster (papers/depth_study/NOTES.md). Rows record the setting; TF_ENABLE_ONEDNN_OPTS=0 runs without.
@@ -13,8 +16,8 @@ export TF_ENABLE_ONEDNN_OPTS ?= 1
 export PYTHONUNBUFFERED := 1
 
 .PHONY: help venv test smoke lint bench results reproduce char_rnn char_rnn-ablation char_rnn-large char_rnn-paper char_rnn-sample \
-  pointer_networks pointer_networks-paper data/fashion_mnist depth_study depth_study-lesion depth_study-paper \
-  variational_dropout variational_dropout-paper recurrent_batch_norm recurrent_batch_norm-paper
+  pointer_networks pointer_networks-paper data/fashion_mnist data/libreoffice depth_study depth_study-lesion depth_study-paper \
+  variational_dropout variational_dropout-paper recurrent_batch_norm recurrent_batch_norm-paper seq2seq seq2seq-paper
 
 help:
 	@echo "make reproduce        every cpu experiment (resumable), then make results"
@@ -40,6 +43,9 @@ help:
 	@echo "make recurrent_batch_norm  LSTM and BN-LSTM on Fashion-MNIST pixel by pixel (ordered, permuted) and the"
 	@echo "                      Bible's characters, and BN-LSTM with gamma 1 (RBN_TASKS=, RBN_MODELS= to pick)"
 	@echo "make recurrent_batch_norm-paper  the same on MNIST and PTB characters (paper preset; GPU-scale)"
+	@echo "make seq2seq          English-French on LibreOffice's strings and help: the deep LSTM reversed and"
+	@echo "                      forward, with 1 and 2 layers, Bahdanau's attention (S2S_MODELS=), the baselines"
+	@echo "make seq2seq-paper    the same models at the paper's size on WMT'14 (TFDS download)"
 	@echo "make results          regenerate results/README.md and results/plots from results/*.csv"
 	@echo "make bench            throughput as ratios against a side-by-side baseline (results/bench/)"
 	@echo "make lint             ruff"
@@ -71,6 +77,8 @@ smoke: $(STAMP)
 	  --config.workdir=runs/variational_dropout/smoke --config.results_dir=runs/smoke-results
 	$(PY) -m papers.recurrent_batch_norm.train \
 	  --config=papers/recurrent_batch_norm/configs.py:smoke,pixels_permuted,bn_lstm --config.workdir=runs/recurrent_batch_norm/smoke --config.results_dir=runs/smoke-results
+	$(PY) -m papers.seq2seq.train --config=papers/seq2seq/configs.py:smoke --config.workdir=runs/seq2seq/smoke \
+	  --config.results_dir=runs/smoke-results
 
 bench: $(STAMP)
 	$(PY) -m papers.char_rnn.bench
@@ -82,7 +90,8 @@ bench: $(STAMP)
 results: $(STAMP)
 	$(PY) -m common.report
 
-reproduce: char_rnn char_rnn-ablation char_rnn-large pointer_networks depth_study variational_dropout recurrent_batch_norm
+reproduce: char_rnn char_rnn-ablation char_rnn-large pointer_networks depth_study variational_dropout recurrent_batch_norm \
+  seq2seq
 	@$(MAKE) --no-print-directory results
 	@echo "Results: results/README.md (tables), results/plots/ (learning curves), results/*.csv (rows)."
 
@@ -181,15 +190,13 @@ pointer_networks-paper: $(PN_PAPER_BASELINES) $(PN_PAPER_RUNS)
 VD_MODELS ?= none zaremba variational variational_tied variational_no_embed
 VD_TRAIN = $(PY) -m papers.variational_dropout.train --config=papers/variational_dropout/configs.py
 VD_RUNS := $(foreach m,$(VD_MODELS),$(foreach s,$(SEEDS),runs/variational_dropout/cpu/$(m)/seed$(s)/result.json))
-vd_model = $(word 1,$(subst /, ,$(1)))
-vd_seed = $(patsubst seed%,%,$(word 2,$(subst /, ,$(1))))
 
 runs/variational_dropout/cpu/%/result.json: | $(STAMP)
-	@echo "== variational_dropout cpu: $(call vd_model,$*), seed $(call vd_seed,$*)"
-	$(VD_TRAIN):cpu,$(call vd_model,$*) --config.seed=$(call vd_seed,$*)
+	@echo "== variational_dropout cpu: $(call run_model,$*), seed $(call run_seed,$*)"
+	$(VD_TRAIN):cpu,$(call run_model,$*) --config.seed=$(call run_seed,$*)
 
 runs/variational_dropout/paper/%/result.json: | $(STAMP) data/ptb/ptb.train.txt
-	$(VD_TRAIN):paper,$(call vd_model,$*) --config.seed=$(call vd_seed,$*)
+	$(VD_TRAIN):paper,$(call run_model,$*) --config.seed=$(call run_seed,$*)
 
 variational_dropout: $(VD_RUNS)
 
@@ -235,6 +242,48 @@ $(FMNIST)/.done:
 	@touch $@
 
 data/fashion_mnist: $(FMNIST)/.done
+
+# English-French offline (seq2seq cpu preset): LibreOffice's French UI strings and its en-US and fr help pages, three
+# Debian packages unpacked without root. MANIFEST.tsv records each package's file, version and sha256; .done comes
+# last, so an interrupted download starts again from scratch and nothing half-written passes for complete.
+LIBREOFFICE := data/libreoffice
+LIBREOFFICE_DEBS := libreoffice-l10n-fr libreoffice-help-en-us libreoffice-help-fr
+$(LIBREOFFICE)/.done:
+	@rm -rf $(LIBREOFFICE)/deb $(LIBREOFFICE)/usr $(LIBREOFFICE)/MANIFEST.tsv && mkdir -p $(LIBREOFFICE)/deb
+	cd $(LIBREOFFICE)/deb && (apt-get download $(LIBREOFFICE_DEBS) || \
+	  (apt-get update -qq && apt-get download $(LIBREOFFICE_DEBS)))
+	for f in $(LIBREOFFICE)/deb/*.deb; do dpkg -x $$f $(LIBREOFFICE) || exit 1; done
+	for f in $(LIBREOFFICE)/deb/*.deb; do printf '%s\t%s\t%s\n' "$$(basename $$f)" \
+	  "$$(dpkg-deb -f $$f Version)" "$$(sha256sum $$f | cut -d' ' -f1)" || exit 1; done > $(LIBREOFFICE)/MANIFEST.tmp
+	mv $(LIBREOFFICE)/MANIFEST.tmp $(LIBREOFFICE)/MANIFEST.tsv
+	@touch $@
+
+data/libreoffice: $(LIBREOFFICE)/.done
+
+# --- Sequence to sequence (Sutskever, Vinyals & Le 2014) -------------------------------------------------------
+# One file target per run: runs/seq2seq/<preset>/<model>/seed<s>/result.json, the model a key of configs.MODELS;
+# runs/seq2seq/<preset>/baselines/result.json the copy and retrieval baselines.
+S2S_MODELS ?= reversed forward reversed_l1 reversed_l2 attention
+S2S_TRAIN = $(PY) -m papers.seq2seq.train --config=papers/seq2seq/configs.py
+S2S_RUNS := $(foreach m,$(S2S_MODELS),$(foreach s,$(SEEDS),runs/seq2seq/cpu/$(m)/seed$(s)/result.json))
+
+runs/seq2seq/cpu/baselines/result.json: | $(STAMP) $(LIBREOFFICE)/.done
+	$(PY) -m papers.seq2seq.baselines --config=papers/seq2seq/configs.py:cpu
+
+runs/seq2seq/cpu/%/result.json: | $(STAMP) $(LIBREOFFICE)/.done
+	@echo "== seq2seq cpu: $(call run_model,$*), seed $(call run_seed,$*)"
+	$(S2S_TRAIN):cpu,$(call run_model,$*) --config.seed=$(call run_seed,$*)
+
+runs/seq2seq/paper/baselines/result.json: | $(STAMP)
+	$(PY) -m papers.seq2seq.baselines --config=papers/seq2seq/configs.py:paper
+
+runs/seq2seq/paper/%/result.json: | $(STAMP)
+	$(S2S_TRAIN):paper,$(call run_model,$*) --config.seed=$(call run_seed,$*)
+
+seq2seq: runs/seq2seq/cpu/baselines/result.json $(S2S_RUNS)
+	@$(MAKE) --no-print-directory results
+
+seq2seq-paper: runs/seq2seq/paper/baselines/result.json $(foreach m,$(S2S_MODELS),runs/seq2seq/paper/$(m)/seed1/result.json)
 
 # One file target per run: runs/depth_study/<preset>/<arch>[-noaug]/seed<s>/result.json (preset cpu or paper; the
 # arch picks its paper's recipe, configs.py:<preset>,<arch>; "-noaug" trains without augmentation and with dropout

@@ -1,4 +1,4 @@
-"""Pointer Networks' decoding: constrained greedy and beam search over any model's decode_step."""
+"""Pointer Networks' searches: the tasks' rules over the three models (the search itself: test_beam_search.py)."""
 
 import itertools
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from test_pointer_networks_model import make_model
 
-from papers.pointer_networks import configs, constraints, decoding, evaluate, geometry, metrics
+from papers.pointer_networks import configs, constraints, evaluate, geometry, metrics
 from papers.pointer_networks.model import sequence_log_prob
 from papers.pointer_networks.tours import is_valid_tour
 
@@ -61,6 +61,9 @@ def test_exhaustive_beam_finds_the_most_likely_tour():
     exact, exact_scores = constraints.search(model, points, tsp(n), len(all_tours))
     np.testing.assert_allclose(exact_scores, log_p.max(axis=0), rtol=1e-5)
     np.testing.assert_array_equal(exact, all_tours[log_p.argmax(axis=0)])
+    as_set = constraints.search(model, points, tsp(n), len(all_tours), finished="set")  # seq2seq's search
+    np.testing.assert_array_equal(as_set[0], exact)
+    np.testing.assert_allclose(as_set[1], exact_scores, rtol=1e-12)
     for width in (1, 2, 3):
         _, scores = constraints.search(model, points, tsp(n), width)
         assert (exact_scores >= scores - 1e-9).all()
@@ -205,65 +208,3 @@ def test_a_dictionary_wider_than_the_points_only_offers_real_points():
     for width in (None, 3):
         outputs, _ = constraints.search(ScriptedModel(script), points, constraints.TaskConstraint(5), width)
         assert outputs.shape == (3, 5) and (outputs[:, :2] < 5).all() and (outputs[:, 2:] == -1).all()
-
-
-def test_length_penalty_is_off_by_default_and_favours_longer_outputs():
-    # step 0: log p = -1.1 (point 0), -1.2 (point 1), -1.0 (EOS); step 1: EOS almost surely
-    log_p = np.log([[np.exp(-1.1), 1 - np.exp(-1.1) - np.exp(-1.0), np.exp(-1.0)], [0.005, 0.005, 0.99]])
-    model, points, rules = ScriptedModel(log_p), geometry.random_points(1, 2, seed=0), constraints.TaskConstraint(2)
-    empty, score = constraints.search(model, points, rules, 2)
-    np.testing.assert_array_equal(empty, [[-1, -1]])
-    np.testing.assert_allclose(score, [-1.0])
-    longer, score = constraints.search(model, points, rules, 2, length_penalty=1.0)
-    np.testing.assert_array_equal(longer, [[0, -1]])
-    np.testing.assert_allclose(score, [-1.1 + np.log(0.99)])  # the returned score stays log p
-
-
-class NoClassTwiceInARow:
-    """A rule of no task here, kept in a dict record: a class may not follow itself (EOS is class 0)."""
-
-    def start(self, batch, n_out):
-        self.n_out = n_out
-        return {"last": np.full(batch, -1)}
-
-    def allowed(self, record, step):
-        return np.arange(self.n_out)[None, :] != record["last"][:, None]
-
-    def update(self, record, step, emitted):
-        return {"last": np.where(emitted >= 0, emitted, record["last"])}
-
-    def complete(self, record):
-        return np.zeros(len(record["last"]), dtype=bool)
-
-
-def test_the_search_takes_any_constraint_and_eos_class():
-    """decoding.py knows nothing of points: EOS is class 0 here, and the rule is the constraint object's.
-
-    The exhaustive beam (as wide as the live prefixes) equals the best of every allowed sequence, scored by hand.
-    """
-    rng = np.random.default_rng(0)
-    steps, n_out = 5, 4
-    script = rng.normal(size=(steps, n_out)) * 2
-    script[:, 0] -= 4.0  # EOS unlikely, so the best sequence is long and its argmax path ([2, 2, 3, 1, 3]) forbidden
-    log_p = script - np.log(np.exp(script).sum(axis=1, keepdims=True))
-    best, best_score = None, -np.inf
-    for length in range(steps + 1):
-        for seq in itertools.product(range(1, n_out), repeat=length):
-            if any(a == b for a, b in itertools.pairwise(seq)):
-                continue
-            score = sum(log_p[t, c] for t, c in enumerate(seq)) + (log_p[length, 0] if length < steps else 0.0)
-            if score > best_score:
-                best, best_score = seq, score
-    encoded = ScriptedModel(script).encode(np.zeros((2, 1, 2)))
-    found, score = decoding.beam_search(ScriptedModel(script), encoded, 3 ** steps, steps, NoClassTwiceInARow(), eos=0)
-    np.testing.assert_array_equal(found[0], [*best, *[-1] * (steps - len(best))])
-    np.testing.assert_allclose(score, [best_score] * 2, rtol=1e-6)
-    greedy, _ = decoding.greedy_decode(ScriptedModel(script), encoded, steps, NoClassTwiceInARow(), eos=0)
-    row = greedy[0][greedy[0] != -1]
-    assert (row != 0).all() and (np.diff(row) != 0).all()
-    free, _ = decoding.greedy_decode(ScriptedModel(script), encoded, steps, eos=0)  # no constraint: the argmax
-    argmax = script.argmax(axis=1)
-    ends = (argmax == 0).tolist().index(True) if 0 in argmax else steps
-    np.testing.assert_array_equal(free[0], [*argmax[:ends], *[-1] * (steps - ends)])
-
-

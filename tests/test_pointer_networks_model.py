@@ -1,11 +1,13 @@
 """Pointer Networks' models: shapes, masks, the loss, saving, a tiny overfit (search: test_..._decoding.py)."""
 
+import zipfile
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from common.attention import NEG_INF, ContentAttention
 from papers.pointer_networks import constraints, geometry, metrics
 from papers.pointer_networks.baseline_models import AttentionLSTM, Seq2SeqLSTM, previous_class
 from papers.pointer_networks.model import (
@@ -212,6 +214,29 @@ def test_config_round_trip_and_keras_file(name, tmp_path):
     assert type(loaded) is type(model)
     np.testing.assert_array_equal(np.asarray(loaded(inputs)), expected)
     assert isinstance(loaded.loss, SequenceNLL)
+    # the file names the model, not its layers: moving ContentAttention to common/ left old files loadable
+    assert "ContentAttention" not in zipfile.ZipFile(path).read("config.json").decode()
+
+
+def test_content_attention_is_eq_3_built_on_first_use_and_keeps_its_old_name():
+    """common/attention.py's layer, built by the model (Ptr-Net) or on first use (seq2seq's Bahdanau model, whose
+    encoder, decoder and attention sizes differ); the name it was registered under here still resolves."""
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    e, d = rng.normal(size=(2, 5, 6)).astype(np.float32), rng.normal(size=(2, 3, 7)).astype(np.float32)
+    mask = np.array([[True] * 5, [True] * 3 + [False] * 2])
+    layer = ContentAttention(4)
+    u = np.asarray(layer(layer.project(e), d, mask))
+    assert [(w.name, tuple(w.shape)) for w in layer.weights] == [("W1", (6, 4)), ("W2", (7, 4)), ("v", (4,))]
+    w1, w2, v = (np.asarray(w) for w in layer.weights)
+    expected = (np.tanh((e @ w1)[:, None] + (d @ w2)[:, :, None]) * v).sum(axis=-1)  # v^T tanh(W1 e_j + W2 d_i)
+    np.testing.assert_allclose(u[0], expected[0], atol=1e-5)
+    np.testing.assert_allclose(u[1, :, :3], expected[1, :, :3], atol=1e-5)
+    assert (u[1, :, 3:] == NEG_INF).all()
+    saved = keras.saving.serialize_keras_object(layer)
+    assert saved["registered_name"] == "common>ContentAttention"
+    old = keras.saving.deserialize_keras_object({**saved, "registered_name": "pointer_networks>ContentAttention"})
+    assert type(old) is ContentAttention and [tuple(w.shape) for w in old.weights] == [(6, 4), (7, 4), (4,)]
 
 
 # --- learning -------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The output rules of Pointer Networks' three tasks (Vinyals et al. 2015), as constraints for `decoding.py`'s searches.
+"""The output rules of Pointer Networks' three tasks (Vinyals et al. 2015), as constraints for the searches
+(`common/beam_search.py`).
 
 The output classes are the models' (model.py): class j < n is input point j, the last class is EOS. Every search,
 constrained or not, emits only real input points (index < n; < the instance's length in a padded batch) and EOS.
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from papers.pointer_networks import decoding
+from common.beam_search import beam_search, greedy_decode
 from papers.pointer_networks.geometry import max_triangles
 
 
@@ -32,10 +33,10 @@ from papers.pointer_networks.geometry import max_triangles
 class TaskConstraint:
     """The rules for a batch of point sets of `n_points` points (`lengths`: the real number of each, if they vary).
 
-    Implements `decoding.py`'s constraint interface. Its record is bool (R, n_out - 1), the points each hypothesis
-    may still emit: the real ones, less (with `no_repeats` or `tour`) those it has emitted; classes past n (the
-    baselines' dictionary is n_max wide) are never allowed. `TaskConstraint(n)` allows any real point and EOS.
-    `max_outputs` caps the outputs (None: the task's own cap, `max_length`).
+    Implements the searches' constraint interface (common/beam_search.py). Its record is bool (R, n_out - 1), the
+    points each hypothesis may still emit: the real ones, less (with `no_repeats` or `tour`) those it has emitted;
+    classes past n (the baselines' dictionary is n_max wide) are never allowed. `TaskConstraint(n)` allows any real
+    point and EOS. `max_outputs` caps the outputs (None: the task's own cap, `max_length`).
     """
 
     n_points: int
@@ -120,15 +121,15 @@ def search(model, points, constraint: TaskConstraint, beam_width: int | None = N
     """Greedy (`beam_width` None) or beam search of `model` over point sets (B, n, 2) under `constraint`.
 
     Returns (outputs int32 padded with -1, shaped as the data layer's targets; log p float64 (B,)); `beam_options`
-    go to `decoding.beam_search` (length_penalty, return_all: then (B, beam_width, ...) outputs, best first).
+    go to `common.beam_search.beam_search` (length_penalty, return_all: then (B, beam_width, ...) outputs, best
+    first; finished).
     """
     points = np.asarray(points, dtype=np.float32)
     if points.shape[1] != constraint.n_points:
         raise ValueError(f"the constraint is for {constraint.n_points} points; got {points.shape[1]}")
     encoded = model.encode(points, constraint.lengths)
     if beam_width is None:
-        sequences, scores = decoding.greedy_decode(model, encoded, constraint.max_length, constraint)
+        sequences, scores = greedy_decode(model, encoded, constraint.max_length, constraint)
     else:
-        sequences, scores = decoding.beam_search(model, encoded, beam_width, constraint.max_length, constraint,
-                                                 **beam_options)
+        sequences, scores = beam_search(model, encoded, beam_width, constraint.max_length, constraint, **beam_options)
     return constraint.as_targets(sequences), scores

@@ -6,7 +6,7 @@ emits an output sequence C = (C_1 .. C_m) with a single-layer LSTM decoder of th
     p(C | P) = prod_i p(C_i | C_1 .. C_{i-1}, P)                  eq. 1 (`sequence_nll` is its negative log)
     x_j = W_x (2 P_j - 1) + b_x,   e_j = LSTM_enc(x_j, e_{j-1})   the encoder (`encode_points`)
     d_i = LSTM_dec(y_i, d_{i-1}),  d_0 = e_n                      the decoder; y_i stands for C_{i-1}
-    u^i_j = v^T tanh(W1 e_j + W2 d_i)                             eq. 3 (`ContentAttention`)
+    u^i_j = v^T tanh(W1 e_j + W2 d_i)                             eq. 3 (`common.attention.ContentAttention`)
 
 and they differ in what d_i predicts:
 
@@ -19,7 +19,7 @@ The baselines live in `baseline_models.py`. Their dictionary has n_max + 1 class
 an end of sequence), set by the largest n the model is built for: the paper's point is that it cannot grow. The
 pointer's output grows with the input: n + 1 classes for n points.
 
-Conventions shared by the three models (and by the searches, `constraints.py` and `decoding.py`):
+Conventions shared by the three models (and by the searches, `constraints.py` and `common/beam_search.py`):
 
 * Output classes: class j < n is input point j (0-based, as the data layer's targets), and the *last* class is the
   end of sequence (EOS): `eos_index(n)` is n for Ptr-Net and n_max for the baselines. `with_eos` turns the data
@@ -50,8 +50,7 @@ import keras
 import numpy as np
 from keras import ops
 
-NEG_INF = -1e9  # the logit of a masked position: exp(-1e9 - max) is exactly 0 in float32
-
+from common.attention import ContentAttention
 
 # --- inputs, targets and the loss ---------------------------------------------------------------------------------
 
@@ -185,38 +184,10 @@ def encode_points(embed, encoder, points, lengths=None):
     return x, e, [h, c], mask
 
 
-@keras.saving.register_keras_serializable(package="pointer_networks")
-class ContentAttention(keras.layers.Layer):
-    """The paper's eq. 3: u_j^i = v^T tanh(W1 e_j + W2 d_i), with a large negative u_j^i at masked j.
-
-    `project(e)` computes W1 e_j once per input sequence; `call(projected, d, point_mask)` gives u (B, T, n)
-    for decoder states d (B, T, units). Softmax over j gives the attention a^i (+Attention) or the
-    pointer distribution (Ptr-Net).
-    """
-
-    def __init__(self, units: int, init_scale: float = 0.08, **kwargs):
-        super().__init__(**kwargs)
-        self.units, self.init_scale = units, init_scale
-
-    def build(self, input_shape):
-        # input_shape: (encoder state shape, decoder state shape); only their last dimensions matter
-        encoder_shape, decoder_shape = input_shape
-        init = uniform(self.init_scale)
-        self.w1 = self.add_weight(shape=(encoder_shape[-1], self.units), initializer=init, name="W1")
-        self.w2 = self.add_weight(shape=(decoder_shape[-1], self.units), initializer=init, name="W2")
-        self.v = self.add_weight(shape=(self.units,), initializer=init, name="v")
-        self.built = True
-
-    def project(self, encoder_states):
-        return ops.matmul(encoder_states, self.w1)
-
-    def call(self, projected, decoder_states, point_mask):
-        query = ops.matmul(decoder_states, self.w2)  # (B, T, units)
-        u = ops.sum(ops.tanh(projected[:, None, :, :] + query[:, :, None, :]) * self.v, axis=-1)  # (B, T, n)
-        return ops.where(point_mask[:, None, :], u, ops.cast(NEG_INF, u.dtype))
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units, "init_scale": self.init_scale}
+# ContentAttention (eq. 3) is common/attention.py's, shared with seq2seq's Bahdanau model. It was registered here as
+# "pointer_networks>ContentAttention": that name still resolves to it. (Saved models of this paper never name it:
+# their config is the model's own, and its weights load by attribute path.)
+keras.saving.get_custom_objects()["pointer_networks>ContentAttention"] = ContentAttention
 
 
 # --- Ptr-Net ------------------------------------------------------------------------------------------------------
