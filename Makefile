@@ -86,6 +86,7 @@ bench: $(STAMP)
 	$(PY) -m papers.depth_study.bench
 	$(PY) -m papers.variational_dropout.bench
 	$(PY) -m papers.recurrent_batch_norm.bench
+	$(PY) -m papers.seq2seq.bench
 
 results: $(STAMP)
 	$(PY) -m common.report

@@ -155,3 +155,20 @@ def test_config_errors_name_the_key():
     config.beam_sizes = (0,)
     with pytest.raises(configs.ConfigError, match="beam_sizes"):
         configs.validate(config)
+
+
+@pytest.mark.parametrize("spec", ["smoke,reversed", "smoke,attention"])
+def test_the_loss_reaches_every_encoder_weight(spec):
+    """The decoder reads the encoder (its final states, or its annotations through attention): every encoder
+    weight gets a gradient from the target words' loss."""
+    import tensorflow as tf
+
+    model = build_model(configs.get_config(spec), 20, 30, steps_per_epoch=10)
+    inputs = _inputs(np.random.default_rng(0), vocab=20)
+    target_out = np.roll(inputs["target_in"], -1, axis=1)
+    with tf.GradientTape() as tape:
+        loss = model.loss(target_out, model(inputs))
+    encoder = [w for w in model.trainable_weights if "encoder" in w.path or "source_embedding" in w.path]
+    assert encoder
+    for weight, grad in zip(encoder, tape.gradient(loss, encoder), strict=True):
+        assert grad is not None and float(tf.reduce_max(tf.abs(tf.convert_to_tensor(grad)))) > 0, weight.path
