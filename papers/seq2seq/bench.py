@@ -42,7 +42,8 @@ def keras_functional(config) -> keras.Model:
     for state in states:
         y, _, _ = lstm()(y, initial_state=state)
     model = keras.Model({"source": source, "target_in": target_in}, keras.layers.Dense(config.target_vocab_size)(y))
-    model.compile(keras.optimizers.SGD(config.learning_rate, global_clipnorm=config.clip_norm),
+    optimizer = keras.optimizers.SGD if config.optimizer == "sgd" else keras.optimizers.Adam
+    model.compile(optimizer(config.learning_rate, global_clipnorm=config.clip_norm),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 
