@@ -39,6 +39,12 @@ def test_smoke_run_and_baselines_write_their_rows(tmp_path):
     table = pd.read_csv(tmp_path / "results" / "seq2seq.csv", dtype=str, keep_default_na=False)
     assert {"copy", "retrieval"} <= set(table.architecture)
 
+    from common import report
+
+    text = report.build(tmp_path / "results", root=None)
+    assert "| Model | valid ppl | test ppl | BLEU beam 1 |" in text and "Retrieval (TF-IDF" in text
+    assert (tmp_path / "results" / "plots" / "seq2seq-fig2.png").exists()  # the sentence vectors' PCA
+
     saved = tmp_path / "run" / "target_vocab.json"
     saved.write_text(json.dumps({"words": ["<pad>", "<unk>", "<s>", "</s>", "x"]}))
     corpus = data.load_corpus("generated", "", config.max_length, seed=config.seed)

@@ -9,6 +9,7 @@ found by their fields (rows.py), never by their names.
 Claims (SECTIONS): reversal (forward against reversed, with the seeds' spread), the share of beam 12's gain that
 beam 2 gives, perplexity by depth, the best model against the baselines.
 
+Figure 2 (FIGURES): the deep LSTMs' sentence vectors of phrases.py's phrase families, 2-D PCA.
 Figure 3 (FIGURES): test BLEU of each model's beam-12 translations (results/translations/, train.py) by source
 sentence length and by the mean frequency rank of the source words (rarer words to the right), the mean over seeds.
 """
@@ -18,9 +19,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from sklearn.decomposition import PCA
 
 from common.report import latest_rows, mean_std, save_figure, select, summarize
-from papers.seq2seq import evaluate, rows
+from papers.seq2seq import evaluate, phrases, rows
 
 MODEL = ("architecture", "reverse_source", "num_layers", "units", "vocab_size")
 BEAM = "12"  # the paper's Table 1 beam
@@ -96,10 +98,12 @@ def claims(frame: pd.DataFrame, results_dir: Path) -> str:
         for _, key in summarize(block).drop_duplicates(list(MODEL)).iterrows():
             model = {f: key[f] for f in MODEL}
             b1, b2, b12 = (_mean(_values(block, "bleu", beam, "0", **model)) for beam in ("1", "2", BEAM))
-            if np.isfinite([b1, b2, b12]).all() and b12 != b1:
-                lines.append(f"- Beam (claim 2), {rows.variant(model | {'beam_size': ''})}: beam 2 gives "
-                             f"{100 * (b2 - b1) / (b12 - b1):.0f}% of beam 12's gain over greedy ({b1:.2f} -> "
-                             f"{b2:.2f} -> {b12:.2f}).")
+            if not np.isfinite([b1, b2, b12]).all():
+                continue
+            share = (f"beam 2 gives {100 * (b2 - b1) / (b12 - b1):.0f}% of beam 12's gain over greedy" if b12 > b1
+                     else "beam 12 gains nothing over greedy")
+            lines.append(f"- Beam (claim 2), {rows.variant(model | {'beam_size': ''})}: {share} (BLEU beam 1, 2, "
+                         f"12: {b1:.2f}, {b2:.2f}, {b12:.2f}).")
         depth = {n: _values(block, "test_perplexity", architecture="deep_lstm", reverse_source="True", num_layers=n)
                  for n in ("1", "2", "4")}
         if sum(len(v) > 0 for v in depth.values()) > 1:
@@ -113,14 +117,14 @@ def claims(frame: pd.DataFrame, results_dir: Path) -> str:
 SECTIONS = [claims]
 
 
-def _translation_files(frame: pd.DataFrame, results_dir: Path) -> dict[str, list[Path]]:
-    """{model label: the beam-12 translation files of its seeds}: a run's translations sit where its history does,
-    under results/translations/ instead of results/histories/ (both are lifecycle.results_file of its work dir)."""
-    found = select(latest_rows(frame), metric="bleu", beam_size=BEAM, length_penalty="0")
+def _run_files(frame: pd.DataFrame, results_dir: Path, kind: str, suffix: str, **rows_of) -> dict[str, list[Path]]:
+    """{model label: its seeds' files of `kind`} for the runs with rows `rows_of`: a run's files sit where its history
+    does, under results/<kind>/ instead of results/histories/ (all are lifecycle.results_file of its work dir)."""
+    found = select(latest_rows(frame), **rows_of)
     files: dict[str, list[Path]] = {}
     for _, row in found[found["history"] != ""].iterrows():
-        path = Path(results_dir) / Path(row["history"]).with_suffix(".tsv.gz").as_posix().replace(
-            "histories/", "translations/", 1)
+        path = Path(results_dir) / Path(row["history"]).with_suffix(suffix).as_posix().replace(
+            "histories/", f"{kind}/", 1)
         if path.exists():
             label = rows.variant({f: row[f] for f in MODEL} | {"beam_size": ""})
             files.setdefault(f"{label} ({row['experiment']}, {row['preset']})", []).append(path)
@@ -133,7 +137,7 @@ def _bucket_bleu(table: pd.DataFrame, buckets: pd.Series) -> pd.Series:
 
 
 def figure3(frame: pd.DataFrame, results_dir: Path) -> list[Path]:
-    files = _translation_files(frame, results_dir)
+    files = _run_files(frame, results_dir, "translations", ".tsv.gz", metric="bleu", beam_size=BEAM, length_penalty="0")
     if not files:
         return []
     fig, (by_length, by_rank) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -157,4 +161,28 @@ def figure3(frame: pd.DataFrame, results_dir: Path) -> list[Path]:
     return [save_figure(fig, results_dir, "seq2seq-fig3")]
 
 
-FIGURES = [figure3]
+def figure2(frame: pd.DataFrame, results_dir: Path) -> list[Path]:
+    """Fig. 2: the sentence vectors of phrases.py's families in their first two principal components, a panel per
+    deep LSTM (its first seed), each family in one colour."""
+    files = _run_files(frame, results_dir, "sentence_vectors", ".npz", metric="test_perplexity",
+                       architecture="deep_lstm")
+    if not files:
+        return []
+    fig, axes = plt.subplots(1, len(files), figsize=(6.5 * len(files), 5.5), squeeze=False)
+    family_of = {p: i for i, family in enumerate(phrases.FAMILIES.values()) for p in family}
+    for ax, (label, paths) in zip(axes[0], sorted(files.items()), strict=True):
+        saved = np.load(paths[0])
+        points = PCA(2).fit_transform(saved["vectors"])
+        for text, (x, y) in zip(saved["phrases"], points, strict=True):
+            colour = plt.cm.tab10(family_of.get(str(text), 9))
+            ax.scatter(x, y, color=colour, s=18)
+            ax.annotate(str(text), (x, y), fontsize=6.5, color=colour, xytext=(3, 2), textcoords="offset points")
+        ax.set_title(label, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("Fig. 2: sentence vectors of phrase families (2-D PCA)")
+    fig.tight_layout()
+    return [save_figure(fig, results_dir, "seq2seq-fig2")]
+
+
+FIGURES = [figure2, figure3]

@@ -5,7 +5,8 @@
 The run lifecycle (resume after a kill, a finished run prints its result, a NaN loss writes nothing) is
 common/lifecycle.py's; this file says what is the paper's: data → vocabularies → model → fit → evaluate → rows.
 The test translations of every beam go to results/translations/ (tables.py: BLEU by sentence length and by word
-rarity, the paper's Fig. 3).
+rarity, the paper's Fig. 3), the deep LSTM's sentence vectors of phrases.py's phrases to results/sentence_vectors/
+(Fig. 2).
 """
 
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd
 from common import lifecycle, training
 from common.data import DataError
 from common.files import atomic_write
-from papers.seq2seq import configs, data, evaluate, pipeline, rows
+from papers.seq2seq import configs, data, evaluate, phrases, pipeline, rows
 from papers.seq2seq.build import build_model
 
 
@@ -98,6 +99,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
     table = translations_table(evaluated["test"], source_vocabulary, outputs)
     atomic_write(run.results_file("translations", ".tsv.gz"),
                  lambda tmp: table.to_csv(tmp, sep="\t", index=False, compression="gzip"))
+    if config.architecture == "deep_lstm":  # Fig. 2's sentence vectors (tables.py)
+        texts, vectors = phrases.sentence_vectors(model, source_vocabulary, config.reverse_source)
+        atomic_write(run.results_file("sentence_vectors", ".npz"),
+                     lambda tmp: np.savez_compressed(tmp, phrases=np.array(texts), vectors=vectors.astype(np.float32)))
     for row in model_rows:
         row.update(experiment=config.dataset, variant=rows.variant(row))
     return lifecycle.Outcome(
