@@ -71,3 +71,24 @@ def test_references_overlap_like_human_ones():
             held_in[i].append(refs[1 + i])
     score = sacrebleu.corpus_bleu(hypotheses, held_in).score
     assert 15 < score < 80, score
+
+
+def test_train_valid_and_test_scenes_share_no_picture(tmp_path):
+    """Pictures marked by split (train 1, valid 2, test 3): each split's canvases hold only its own pictures."""
+    from common import fashion_mnist
+    from papers.show_and_tell import data
+    from tests.idx_fixtures import write_idx
+
+    marks = {"train": np.r_[np.full(110, 1), np.full(10, 2)], "test": np.full(40, 3)}  # the last 1/12 validates
+    for split, mark in marks.items():
+        images_file, labels_file = fashion_mnist.IDX_FILES[split]
+        write_idx(tmp_path / images_file, np.broadcast_to(mark[:, None, None], (len(mark), 28, 28)),
+                  fashion_mnist.IDX_IMAGES_MAGIC)
+        write_idx(tmp_path / labels_file, np.arange(len(mark)) % 10, fashion_mnist.IDX_LABELS_MAGIC)
+    captions = data.scene_captions((30, 4, 8), seed=0, data_dir=str(tmp_path))
+    for split, mark in (("train", 1), ("valid", 2), ("test", 3)):
+        part = getattr(captions, split)
+        assert set(np.unique(part.images)) == {0, mark}
+        assert all(len(refs) == 5 for refs in part.references)
+    again = data.scene_captions((30, 4, 8), seed=0, data_dir=str(tmp_path))
+    assert again.test.references == captions.test.references  # a function of (split, seed)
