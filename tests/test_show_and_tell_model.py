@@ -1,0 +1,64 @@
+"""NIC (show_and_tell/model.py): the image enters once, at t = -1, and its output is not scored; the searches' step
+equals teacher forcing; padded words add nothing to the loss; saving."""
+
+import keras
+import numpy as np
+import pytest
+
+from papers.show_and_tell.model import BOS, EOS, PAD, CaptionNLL, ShowAndTell
+
+
+def inputs(rng, batch=3, length=5, vocab=12, features=7):
+    caption_in = rng.integers(4, vocab, size=(batch, length)).astype("int32")
+    caption_in[:, 0] = BOS
+    return {"features": rng.normal(size=(batch, features)).astype("float32"), "caption_in": caption_in}
+
+
+@pytest.mark.parametrize("feed_image", ["once", "every_step"])
+def test_decode_step_by_step_equals_teacher_forcing(feed_image):
+    rng = np.random.default_rng(0)
+    model = ShowAndTell(12, units=6, embedding_dim=5, feed_image=feed_image)
+    batch = inputs(rng)
+    logits = keras.ops.convert_to_numpy(model(batch))
+    assert logits.shape == (3, 5, 12)  # one prediction per word read: none after the image
+    memory, state = model.encode(batch["features"])
+    previous = np.full(3, -1, dtype=np.int32)
+    for t in range(5):
+        step, state = model.decode_step(memory, state, previous)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(step), logits[:, t], rtol=1e-5, atol=1e-5)
+        previous = batch["caption_in"][:, min(t + 1, 4)]
+
+
+def test_the_image_enters_once_through_the_state():
+    """Fed once, the image sets the state the words start from and nothing else: the words' LSTM run from encode's
+    state gives the logits of `call`, and another image changes them."""
+    rng = np.random.default_rng(1)
+    model = ShowAndTell(12, units=6, embedding_dim=5)
+    batch = inputs(rng)
+    _, (h, c) = model.encode(batch["features"])
+    outputs, _, _ = model.lstm(model.word_embedding(batch["caption_in"]), initial_state=[h, c])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.softmax(outputs)),
+                               keras.ops.convert_to_numpy(model(batch)), rtol=1e-5, atol=1e-6)
+    other = {**batch, "features": batch["features"][::-1].copy()}
+    assert not np.allclose(keras.ops.convert_to_numpy(model(other)), keras.ops.convert_to_numpy(model(batch)))
+
+
+def test_padded_words_add_nothing_to_the_loss():
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(2, 4, 9)).astype("float32")
+    y = np.array([[5, 6, EOS, PAD], [5, EOS, PAD, PAD]])
+    changed = logits.copy()
+    changed[0, 3], changed[1, 2:] = 50.0, -20.0
+    assert float(CaptionNLL()(y, logits)) == pytest.approx(float(CaptionNLL()(y, changed)), rel=1e-6)
+
+
+def test_saves_and_loads(tmp_path):
+    rng = np.random.default_rng(3)
+    model = ShowAndTell(12, units=6, embedding_dim=5, feed_image="every_step")
+    batch = inputs(rng)
+    model(batch)
+    model.save(tmp_path / "nic.keras")
+    loaded = keras.saving.load_model(tmp_path / "nic.keras")
+    assert loaded.feed_image == "every_step"
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(batch)), keras.ops.convert_to_numpy(model(batch)),
+                               rtol=1e-6)
