@@ -172,3 +172,8 @@ def test_the_loss_reaches_every_encoder_weight(spec):
     assert encoder
     for weight, grad in zip(encoder, tape.gradient(loss, encoder), strict=True):
         assert grad is not None and float(tf.reduce_max(tf.abs(tf.convert_to_tensor(grad)))) > 0, weight.path
+
+
+def test_vocabulary_keeps_words_seen_often_enough():
+    vocabulary = pipeline.Vocabulary.from_sentences([("x", "y", "x"), ("z", "x", "y")], min_count=2)
+    assert vocabulary.words == [*pipeline.SPECIALS, "x", "y"]

@@ -5,7 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from papers.show_and_tell.model import BOS, EOS, PAD, CaptionNLL, ShowAndTell
+from common.vocabulary import BOS, EOS, PAD
+from papers.show_and_tell.model import CaptionNLL, ShowAndTell
 
 
 def inputs(rng, batch=3, length=5, vocab=12, features=7):

@@ -11,57 +11,12 @@ sorted by length and cut into batches, and the batches of the pass shuffled agai
 (seed, s), so a resumed run sees the batches an uninterrupted run would have seen.
 """
 
-import collections
-import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-SPECIALS = ("<pad>", "<unk>", "<s>", "</s>")
-PAD, UNK, BOS, EOS = range(4)
-
-
-class Vocabulary:
-    """The specials, then the `size` - 4 most frequent training words (ties alphabetical); UNK for the rest."""
-
-    def __init__(self, words: Sequence[str]):
-        if tuple(words[: len(SPECIALS)]) != SPECIALS:
-            raise ValueError(f"a vocabulary starts with {SPECIALS}")
-        self.words = list(words)
-        self._index = {w: i for i, w in enumerate(self.words)}
-
-    @classmethod
-    def from_sentences(cls, sentences, size: int) -> "Vocabulary":
-        counts = collections.Counter(w for sentence in sentences for w in sentence)
-        kept = sorted(counts, key=lambda w: (-counts[w], w))[: size - len(SPECIALS)]
-        return cls(list(SPECIALS) + kept)
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Vocabulary) and self.words == other.words
-
-    def encode(self, tokens) -> np.ndarray:
-        return np.array([self._index.get(w, UNK) for w in tokens], dtype=np.int32)
-
-    def decode(self, ids) -> list[str]:
-        """Word ids -> words, stopping at the first EOS or padding (a search's -1)."""
-        words = []
-        for i in ids:
-            if i < 0 or i in (PAD, EOS):
-                break
-            words.append(self.words[i])
-        return words
-
-    def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps({"words": self.words}, ensure_ascii=False))
-
-    @classmethod
-    def load(cls, path: Path) -> "Vocabulary":
-        return cls(json.loads(Path(path).read_text())["words"])
+from common.vocabulary import BOS, EOS, PAD, SPECIALS, UNK, Vocabulary  # noqa: F401  (the pipeline's names)
 
 
 def source_ids(tokens, vocabulary: Vocabulary, reverse: bool) -> np.ndarray:

@@ -20,7 +20,7 @@ previous)`, `previous` (R,) the previous words, -1 before the first (read as the
 import keras
 from keras import ops
 
-PAD, UNK, BOS, EOS = range(4)  # the caption vocabulary's specials (data.Vocabulary)
+from common.vocabulary import BOS, PAD
 
 
 def uniform(scale: float) -> keras.initializers.Initializer:
