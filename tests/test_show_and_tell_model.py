@@ -63,3 +63,18 @@ def test_saves_and_loads(tmp_path):
     assert loaded.feed_image == "every_step"
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(batch)), keras.ops.convert_to_numpy(model(batch)),
                                rtol=1e-6)
+
+
+def test_presets_and_their_errors():
+    from papers.show_and_tell import configs
+
+    for preset in ("smoke", "cpu", "paper"):
+        for model in configs.MODELS:
+            configs.validate(configs.get_config(f"{preset},{model}"))
+    assert configs.get_config("cpu,every_step").feed_image == "every_step"
+    with pytest.raises(configs.ConfigError, match="unknown model"):
+        configs.get_config("cpu,sideways")
+    config = configs.get_config("cpu")
+    config.sizes = (10, 0, 5)
+    with pytest.raises(configs.ConfigError, match="sizes"):
+        configs.validate(config)
