@@ -78,3 +78,25 @@ def test_presets_and_their_errors():
     config.sizes = (10, 0, 5)
     with pytest.raises(configs.ConfigError, match="sizes"):
         configs.validate(config)
+
+
+def test_every_reference_is_an_example_with_bos_and_eos():
+    from common.vocabulary import Vocabulary
+    from papers.show_and_tell import pipeline
+
+    refs = [["a bag", "two bags and a coat"], ["a coat"]]
+    vocabulary = Vocabulary.from_sentences([r.split() for image in refs for r in image])
+    images, caption_in, caption_out = pipeline.caption_arrays(refs, vocabulary)
+    assert images.tolist() == [0, 0, 1]
+    bag, coat = vocabulary.encode(["bag", "coat"])
+    a = vocabulary.encode(["a"])[0]
+    assert caption_in[0].tolist() == [BOS, a, bag, PAD, PAD, PAD]
+    assert caption_out[0].tolist() == [a, bag, EOS, PAD, PAD, PAD]
+    assert caption_out[2].tolist()[:3] == [a, coat, EOS]
+    features = np.arange(2 * 3, dtype="float32").reshape(2, 3)
+    batch, target = next(iter(pipeline.training_batches(features, refs, vocabulary, 3, 0, 0, 1)))
+    rows = {int(np.flatnonzero(np.all(caption_in == row, axis=1))[0]) for row in batch["caption_in"].numpy()}
+    assert rows == {0, 1, 2}
+    for row, feature in zip(batch["caption_in"].numpy(), batch["features"].numpy(), strict=True):
+        example = int(np.flatnonzero(np.all(caption_in == row, axis=1))[0])
+        np.testing.assert_array_equal(feature, features[images[example]])  # each caption with its own image
