@@ -100,3 +100,16 @@ def test_every_reference_is_an_example_with_bos_and_eos():
     for row, feature in zip(batch["caption_in"].numpy(), batch["features"].numpy(), strict=True):
         example = int(np.flatnonzero(np.all(caption_in == row, axis=1))[0])
         np.testing.assert_array_equal(feature, features[images[example]])  # each caption with its own image
+
+
+def test_encoder_pretraining_smoke_run_writes_its_rows_and_a_trunk(tmp_path):
+    from common import checkpoints, lifecycle
+    from papers.show_and_tell import configs, pretrain
+
+    config = configs.get_config("smoke")
+    config.workdir, config.results_dir = str(tmp_path / "encoder"), str(tmp_path / "results")
+    lifecycle.execute(pretrain.EXPERIMENT, config)
+    table = (tmp_path / "results" / "show_and_tell.csv").read_text()
+    assert "valid_accuracy" in table and "test_accuracy" in table and "item_classifier" in table
+    trunk = checkpoints.load_selected(tmp_path / "encoder", "pretrain").get_layer("trunk")
+    assert trunk(np.zeros((1, 64, 64, 1), "float32")).shape == (1, 16, 16, 64)

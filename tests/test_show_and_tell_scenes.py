@@ -92,3 +92,10 @@ def test_train_valid_and_test_scenes_share_no_picture(tmp_path):
         assert all(len(refs) == 5 for refs in part.references)
     again = data.scene_captions((30, 4, 8), seed=0, data_dir=str(tmp_path))
     assert again.test.references == captions.test.references  # a function of (split, seed)
+
+
+def test_caption_words_split_off_punctuation():
+    from papers.show_and_tell import data
+
+    assert data.words("We can see a T-shirt, two bags.") == ["we", "can", "see", "a", "t-shirt", ",", "two", "bags",
+                                                              "."]

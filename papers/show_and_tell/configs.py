@@ -45,6 +45,10 @@ def paper() -> ml_collections.ConfigDict:
     c.max_epochs = 30.0
     c.clip_norm = 5.0
     c.checkpoints_per_epoch = 1
+    # The cpu encoder's pre-training on single items (encoder.py, pretrain.py); the paper's is ImageNet's.
+    c.encoder_epochs = 3
+    c.encoder_batch_size = 128
+    c.encoder_learning_rate = 1e-3
     # Evaluation.
     c.beam_sizes = (1, 3, 20)
     c.max_caption_length = 20
@@ -79,6 +83,8 @@ def smoke() -> ml_collections.ConfigDict:
     c.max_epochs = 2.0
     c.beam_sizes = (1, 3)
     c.eval_batch_size = 8
+    c.encoder_epochs = 1
+    c.encoder_batch_size = 16
     c.verbose = 0
     return c
 
@@ -103,7 +109,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     check_choices(config, CHOICES)
     check_positive(config, ("min_word_count", "units", "embedding_dim", "init_scale", "batch_size", "learning_rate",
                             "lr_halve_every", "max_epochs", "clip_norm", "checkpoints_per_epoch", "max_caption_length",
-                            "eval_batch_size"))
+                            "eval_batch_size", "encoder_epochs", "encoder_batch_size", "encoder_learning_rate"))
     if not 0 <= config.dropout < 1:
         raise ConfigError(f"config.dropout={config.dropout} must be in [0, 1)")
     if config.dataset != "coco" and min(config.sizes) < 1:

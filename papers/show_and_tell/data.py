@@ -6,10 +6,11 @@
   function of (split, seed).
 * `smoke` ("generated"): the same grammar on random blobs as pictures, a few dozen scenes, made in memory.
 
-Captions are lower-cased words split on spaces (the grammar writes no punctuation). The vocabulary keeps the words
+Captions are lower-cased words with punctuation split off (`words`). The vocabulary keeps the words
 seen at least `min_word_count` times in the training references (im2txt: 4; the paper's COCO vocabulary: 5).
 """
 
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -41,16 +42,27 @@ def make_split(pictures: np.ndarray, labels: np.ndarray, count: int, seed: int) 
     return Split(images, refs, drawn)
 
 
-def scene_captions(sizes: tuple[int, int, int], seed: int, data_dir: str = "") -> Captions:
-    """The `cpu` task: (train, valid, test) sizes in scenes, from Fashion-MNIST's pictures."""
+def item_pools(dataset: str, seed: int, data_dir: str = "") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{split: (pictures uint8 (N, 28, 28), labels)}: the pictures each split's scenes are drawn from (and the
+    encoder's pre-training items): Fashion-MNIST's, or blobs for "generated"."""
+    if dataset == "generated":
+        return {name: blob_pictures(400, 1000 * seed + SPLIT_SEEDS[name]) for name in SPLIT_SEEDS}
+    if dataset != "scenes":
+        raise ValueError(f"unknown dataset {dataset!r}: choose scenes or generated")
     arrays = fashion_mnist.load_arrays(data_dir or None)
     (train_x, train_y), (test_x, test_y) = arrays["train"], arrays["test"]
     cut = len(train_x) - len(train_x) // VALID_SHARE
-    pools = {"train": (train_x[:cut], train_y[:cut]), "valid": (train_x[cut:], train_y[cut:]), "test": (test_x, test_y)}
+    return {"train": (train_x[:cut], train_y[:cut]), "valid": (train_x[cut:], train_y[cut:]), "test": (test_x, test_y)}
+
+
+def scene_captions(sizes: tuple[int, int, int], seed: int, data_dir: str = "", dataset: str = "scenes") -> Captions:
+    """The scenes of each split, (train, valid, test) sizes in scenes, from that split's pictures."""
+    pools = item_pools(dataset, seed, data_dir)
     splits = {name: make_split(*pools[name], size, 1000 * seed + SPLIT_SEEDS[name])
-              for name, size in zip(("train", "valid", "test"), sizes, strict=True)}
-    return Captions(**splits, description=f"Fashion-MNIST scenes of 2-4 items, 5 references each: "
-                                          f"{sizes[0]:,} / {sizes[1]:,} / {sizes[2]:,} scenes (train / valid / test)")
+              for name, size in zip(SPLIT_SEEDS, sizes, strict=True)}
+    return Captions(**splits, description=f"{'Fashion-MNIST' if dataset == 'scenes' else 'generated blob'} scenes "
+                                          f"of 2-4 items, 5 references each: {sizes[0]:,} / {sizes[1]:,} / "
+                                          f"{sizes[2]:,} scenes (train / valid / test)")
 
 
 def blob_pictures(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -65,21 +77,10 @@ def blob_pictures(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return pictures, labels
 
 
-def generated_captions(sizes: tuple[int, int, int], seed: int) -> Captions:
-    splits = {}
-    for name, size in zip(("train", "valid", "test"), sizes, strict=True):
-        pictures, labels = blob_pictures(4 * size + 4, 1000 * seed + SPLIT_SEEDS[name])
-        splits[name] = make_split(pictures, labels, size, 1000 * seed + SPLIT_SEEDS[name])
-    return Captions(**splits, description=f"generated blob scenes: {sizes[0]} / {sizes[1]} / {sizes[2]}")
-
-
 def load_captions(dataset: str, sizes: tuple[int, int, int], seed: int, data_dir: str = "") -> Captions:
-    if dataset == "scenes":
-        return scene_captions(sizes, seed, data_dir)
-    if dataset == "generated":
-        return generated_captions(sizes, seed)
-    raise ValueError(f"unknown dataset {dataset!r}: choose scenes or generated")
+    return scene_captions(sizes, seed, data_dir, dataset)
 
 
 def words(caption: str) -> list[str]:
-    return caption.lower().split()
+    """Lower-cased words and punctuation marks, each a token ("a coat, a bag" -> a coat , a bag)."""
+    return re.findall(r"[a-z0-9'-]+|[^\sa-z0-9'-]", caption.lower())
