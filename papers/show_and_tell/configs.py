@@ -3,7 +3,6 @@
 
     nic            the paper's: pre-trained frozen encoder, image fed once (Sec. 3.1)
     every_step     the image fed at every step instead (Sec. 3.1's rejected alternative, claim 3)
-    scratch        the encoder trained from scratch with the captioner instead of pre-trained and frozen (claim 4)
     blind          no image: a language model of the captions (claim 5, the floor)
 
 `paper` is Sec. 3-4 with im2txt's configuration (tensorflow/models research/im2txt, configuration.py): MS-COCO
@@ -20,7 +19,7 @@ import ml_collections
 from common.config import ConfigError, check_choices, check_positive, preset_config
 
 CHOICES = {"dataset": ("coco", "scenes", "generated"), "feed_image": ("once", "every_step"),
-           "encoder": ("pretrained", "scratch", "none")}
+           "encoder": ("pretrained", "none")}
 
 
 def paper() -> ml_collections.ConfigDict:
@@ -32,7 +31,7 @@ def paper() -> ml_collections.ConfigDict:
     c.inception_weights = "imagenet"  # or a local .h5 path (no download)
     c.min_word_count = 5
     # Model.
-    c.encoder = "pretrained"  # "pretrained" (frozen, features cached), "scratch" (trained with the captioner), "none"
+    c.encoder = "pretrained"  # "pretrained" (frozen, features cached) or "none" (blind)
     c.feed_image = "once"  # or "every_step"
     c.units = 512
     c.embedding_dim = 512
@@ -49,10 +48,12 @@ def paper() -> ml_collections.ConfigDict:
     c.encoder_epochs = 3
     c.encoder_batch_size = 128
     c.encoder_learning_rate = 1e-3
+    c.encoder_workdir = ""  # the pre-training run the captioner reads; "" = runs/show_and_tell/<preset>/encoder/seed<s>
     # Evaluation.
     c.beam_sizes = (1, 3, 20)
     c.max_caption_length = 20
     c.eval_batch_size = 64
+    c.meteor = True  # METEOR runs a JVM per call (seconds); smoke leaves it out
     # Runner.
     c.distribute = "default"
     c.deterministic = True
@@ -83,14 +84,14 @@ def smoke() -> ml_collections.ConfigDict:
     c.max_epochs = 2.0
     c.beam_sizes = (1, 3)
     c.eval_batch_size = 8
+    c.meteor = False
     c.encoder_epochs = 1
     c.encoder_batch_size = 16
     c.verbose = 0
     return c
 
 
-MODELS = {"nic": {}, "every_step": {"feed_image": "every_step"}, "scratch": {"encoder": "scratch"},
-          "blind": {"encoder": "none"}}
+MODELS = {"nic": {}, "every_step": {"feed_image": "every_step"}, "blind": {"encoder": "none"}}
 PRESETS = {"smoke": smoke, "cpu": cpu, "paper": paper}
 
 

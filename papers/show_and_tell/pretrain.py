@@ -17,8 +17,12 @@ from common import batches, lifecycle
 from papers.show_and_tell import configs, data, encoder, rows
 
 
+def default_workdir(config: ml_collections.ConfigDict) -> Path:
+    return Path(f"runs/show_and_tell/{config.preset}/encoder/seed{config.seed}")
+
+
 def workdir_for(config: ml_collections.ConfigDict) -> Path:
-    return Path(config.workdir or f"runs/show_and_tell/{config.preset}/encoder/seed{config.seed}")
+    return Path(config.workdir or default_workdir(config))
 
 
 def as_inputs(pictures: np.ndarray) -> np.ndarray:

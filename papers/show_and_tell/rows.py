@@ -2,7 +2,7 @@
 
     method       "nic" (a trained captioner), "blind" (no image), "random", "nearest_neighbour", "human" (Table 1's
                  baselines), or "item_classifier" (the cpu encoder's pre-training, pretrain.py)
-    encoder      "pretrained" (frozen), "scratch" or "none"; "" for the baselines
+    encoder      "pretrained" (frozen) or "none" (blind); "" for the baselines
     feed_image   "once" or "every_step"; "" where no image is fed
     units        the LSTM's size; "" for the baselines
     beam_size    the search's beam; "" where there is no search
