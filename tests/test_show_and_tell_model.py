@@ -135,3 +135,15 @@ def test_captioner_smoke_run_writes_metrics_for_every_beam(tmp_path):
     captions = pd.read_csv(next((tmp_path / "results" / "captions").rglob("*.tsv")), sep="\t",
                            keep_default_na=False)
     assert len(captions) == config.sizes[2] and {"beam1", "beam3"} <= set(captions)
+
+    from papers.show_and_tell import baselines
+
+    baseline_config = configs.get_config("smoke")
+    baseline_config.workdir, baseline_config.results_dir = str(tmp_path / "baselines"), str(tmp_path / "results")
+    baseline_config.encoder_workdir = str(tmp_path / "encoder")
+    lifecycle.execute(baselines.EXPERIMENT, baseline_config)
+    table = pd.read_csv(tmp_path / "results" / "show_and_tell.csv", dtype=str, keep_default_na=False)
+    assert {"random", "nearest_neighbour", "human"} <= set(table.method)
+    f1 = {m: float(table[(table.method == m) & (table.metric == "tuple_f1")].value.iloc[0])
+          for m in ("human", "random")}
+    assert f1["human"] > f1["random"]  # a reference of the image says more of it than a caption of another

@@ -39,13 +39,25 @@ def java_command() -> str:
 def coco_scores(candidates: Sequence[str], references: Sequence[Sequence[str]], meteor: bool = True) -> dict:
     """{"bleu_1".."bleu_4", "rouge_l", "cider", "meteor"}: the COCO caption metrics of candidate i against its
     references i, over the whole set, PTB-tokenised first as the COCO evaluation does (Java)."""
+    return coco_scores_of_sets({"": (candidates, references)}, meteor)[""]
+
+
+def coco_scores_of_sets(sets: dict, meteor: bool = True) -> dict:
+    """coco_scores of several {name: (candidates, references)} at once: one tokeniser run (one JVM start) for all."""
     from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
     java_command()
-    tokenizer = PTBTokenizer()
-    res = tokenizer.tokenize({i: [{"caption": c}] for i, c in enumerate(candidates)})
-    gts = tokenizer.tokenize({i: [{"caption": r} for r in refs] for i, refs in enumerate(references)})
-    return tokenised_scores(gts, res, meteor)
+    texts = {}
+    for name, (candidates, references) in sets.items():
+        for i, (candidate, refs) in enumerate(zip(candidates, references, strict=True)):
+            texts[(name, i, "res")] = [{"caption": candidate}]
+            texts[(name, i, "gts")] = [{"caption": r} for r in refs]
+    keys = list(texts)
+    tokenised = PTBTokenizer().tokenize({k: texts[key] for k, key in enumerate(keys)})
+    by_key = {key: tokenised[k] for k, key in enumerate(keys)}
+    return {name: tokenised_scores({i: by_key[(name, i, "gts")] for i in range(len(candidates))},
+                                   {i: by_key[(name, i, "res")] for i in range(len(candidates))}, meteor)
+            for name, (candidates, _) in sets.items()}
 
 
 def tokenised_scores(gts: dict, res: dict, meteor: bool = True) -> dict:

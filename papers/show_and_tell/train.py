@@ -98,12 +98,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
     out = [{**fields, "metric": k, "value": f"{v:.3f}"} for k, v in scored.items()]
     training_captions = {" ".join(data.words(c)) for refs in captions.train.references for c in refs}
     table = pd.DataFrame({"references": [" | ".join(refs) for refs in captions.test.references]})
+    generated = {beam: captions_of(model, features["test"], vocabulary, beam, config) for beam in config.beam_sizes}
+    coco = metrics.coco_scores_of_sets({beam: (g, captions.test.references) for beam, g in generated.items()},
+                                       config.meteor)
     for beam in config.beam_sizes:
-        generated = captions_of(model, features["test"], vocabulary, beam, config)
-        table[f"beam{beam}"] = generated
-        found = {**metrics.coco_scores(generated, captions.test.references, config.meteor),
-                 **metrics.tuple_scores(generated, captions.test.references),
-                 **metrics.diversity(generated, training_captions)}
+        table[f"beam{beam}"] = generated[beam]
+        found = {**coco[beam], **metrics.tuple_scores(generated[beam], captions.test.references),
+                 **metrics.diversity(generated[beam], training_captions)}
         out += [{**fields, "beam_size": str(beam), "metric": k, "value": f"{v:.4f}"} for k, v in found.items()]
         scored[f"beam {beam} CIDEr"] = found["cider"]
     atomic_write(run.results_file("captions", ".tsv"), lambda tmp: table.to_csv(tmp, sep="\t", index=False))
