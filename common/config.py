@@ -39,6 +39,18 @@ def preset_config(
     return config
 
 
+def preset_with_model(presets: Mapping[str, Callable[[], ml_collections.ConfigDict]], models: Mapping[str, dict],
+                      spec: str | None) -> ml_collections.ConfigDict:
+    """`<preset>` or `<preset>,<model>`: the preset with the model's overrides (`models[name]`, a dict of keys)."""
+    preset, _, name = (spec or "cpu").partition(",")
+    config = preset_config(presets, preset)
+    if name:
+        if name not in models:
+            raise ConfigError(f"unknown model {name!r}: choose one of {', '.join(models)}")
+        config.update(models[name])
+    return config
+
+
 def preset_getter(**presets: Callable[[], ml_collections.ConfigDict]) -> Callable:
     """A paper's `get_config(preset)`, which ml_collections' config_flags calls with the text after the colon."""
     return lambda preset=None: preset_config(presets, preset)

@@ -80,6 +80,10 @@ def test_halving_schedule_follows_sec_3_4():
     assert lr(749) == pytest.approx(0.7 / 32)  # the last half epoch of 7.5
 
 
+TINY_MODELS = [lambda: DeepLSTMSeq2Seq(9, 11, num_layers=2, units=6, embedding_dim=5),
+               lambda: AttentionSeq2Seq(9, 11, units=6, embedding_dim=5, attention_units=4)]
+
+
 def _inputs(rng, batch=3, source_length=5, target_length=4, vocab=9):
     source = rng.integers(4, vocab, size=(batch, source_length)).astype("int32")
     source[0, 3:] = pipeline.PAD  # a shorter sentence
@@ -88,10 +92,7 @@ def _inputs(rng, batch=3, source_length=5, target_length=4, vocab=9):
     return {"source": source, "target_in": target_in}
 
 
-@pytest.mark.parametrize("make", [
-    lambda: DeepLSTMSeq2Seq(9, 11, num_layers=2, units=6, embedding_dim=5),
-    lambda: AttentionSeq2Seq(9, 11, units=6, embedding_dim=5, attention_units=4),
-], ids=["deep_lstm", "attention"])
+@pytest.mark.parametrize("make", TINY_MODELS, ids=["deep_lstm", "attention"])
 def test_decode_step_by_step_equals_teacher_forcing(make):
     """The searches' path (encode, then decode_step from -1) computes the same logits as training's `call`."""
     rng = np.random.default_rng(0)
@@ -106,10 +107,7 @@ def test_decode_step_by_step_equals_teacher_forcing(make):
         previous = inputs["target_in"][:, t + 1] if t + 1 < inputs["target_in"].shape[1] else previous
 
 
-@pytest.mark.parametrize("make", [
-    lambda: DeepLSTMSeq2Seq(9, 11, num_layers=2, units=6, embedding_dim=5),
-    lambda: AttentionSeq2Seq(9, 11, units=6, embedding_dim=5, attention_units=4),
-], ids=["deep_lstm", "attention"])
+@pytest.mark.parametrize("make", TINY_MODELS, ids=["deep_lstm", "attention"])
 def test_padding_after_the_source_changes_nothing(make):
     """The encoder's mask: a sentence's logits are the same alone and padded in a batch of longer ones."""
     rng = np.random.default_rng(2)

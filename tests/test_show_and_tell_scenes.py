@@ -85,12 +85,12 @@ def test_train_valid_and_test_scenes_share_no_picture(tmp_path):
         write_idx(tmp_path / images_file, np.broadcast_to(mark[:, None, None], (len(mark), 28, 28)),
                   fashion_mnist.IDX_IMAGES_MAGIC)
         write_idx(tmp_path / labels_file, np.arange(len(mark)) % 10, fashion_mnist.IDX_LABELS_MAGIC)
-    captions = data.scene_captions((30, 4, 8), seed=0, data_dir=str(tmp_path))
+    captions = data.load_captions("scenes", (30, 4, 8), seed=0, data_dir=str(tmp_path))
     for split, mark in (("train", 1), ("valid", 2), ("test", 3)):
         part = getattr(captions, split)
         assert set(np.unique(part.images)) == {0, mark}
         assert all(len(refs) == 5 for refs in part.references)
-    again = data.scene_captions((30, 4, 8), seed=0, data_dir=str(tmp_path))
+    again = data.load_captions("scenes", (30, 4, 8), seed=0, data_dir=str(tmp_path))
     assert again.test.references == captions.test.references  # a function of (split, seed)
 
 

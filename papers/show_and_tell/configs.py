@@ -16,7 +16,7 @@ small CNN pre-trained on single items (encoder.py).
 
 import ml_collections
 
-from common.config import ConfigError, check_choices, check_positive, preset_config
+from common.config import ConfigError, check_choices, check_positive, preset_with_model
 
 CHOICES = {"dataset": ("coco", "scenes", "generated"), "feed_image": ("once", "every_step"),
            "encoder": ("pretrained", "none")}
@@ -97,13 +97,7 @@ PRESETS = {"smoke": smoke, "cpu": cpu, "paper": paper}
 
 def get_config(spec: str | None = None) -> ml_collections.ConfigDict:
     """`<preset>` or `<preset>,<model>` (a key of MODELS; default: the preset's, NIC)."""
-    preset, _, name = (spec or "cpu").partition(",")
-    config = preset_config(PRESETS, preset)
-    if name:
-        if name not in MODELS:
-            raise ConfigError(f"unknown model {name!r}: choose one of {', '.join(MODELS)}")
-        config.update(MODELS[name])
-    return config
+    return preset_with_model(PRESETS, MODELS, spec)
 
 
 def validate(config: ml_collections.ConfigDict) -> None:

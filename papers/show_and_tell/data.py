@@ -55,7 +55,7 @@ def item_pools(dataset: str, seed: int, data_dir: str = "") -> dict[str, tuple[n
     return {"train": (train_x[:cut], train_y[:cut]), "valid": (train_x[cut:], train_y[cut:]), "test": (test_x, test_y)}
 
 
-def scene_captions(sizes: tuple[int, int, int], seed: int, data_dir: str = "", dataset: str = "scenes") -> Captions:
+def load_captions(dataset: str, sizes: tuple[int, int, int], seed: int, data_dir: str = "") -> Captions:
     """The scenes of each split, (train, valid, test) sizes in scenes, from that split's pictures."""
     pools = item_pools(dataset, seed, data_dir)
     splits = {name: make_split(*pools[name], size, 1000 * seed + SPLIT_SEEDS[name])
@@ -75,10 +75,6 @@ def blob_pictures(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         radius = 4 + label
         pictures[i] = 255 * ((rows - 14) ** 2 + (cols - 14) ** 2 < radius**2)
     return pictures, labels
-
-
-def load_captions(dataset: str, sizes: tuple[int, int, int], seed: int, data_dir: str = "") -> Captions:
-    return scene_captions(sizes, seed, data_dir, dataset)
 
 
 def words(caption: str) -> list[str]:

