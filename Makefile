@@ -89,6 +89,7 @@ bench: $(STAMP)
 	$(PY) -m papers.variational_dropout.bench
 	$(PY) -m papers.recurrent_batch_norm.bench
 	$(PY) -m papers.seq2seq.bench
+	$(PY) -m papers.show_and_tell.bench
 
 results: $(STAMP)
 	$(PY) -m common.report

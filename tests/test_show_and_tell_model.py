@@ -70,7 +70,10 @@ def test_presets_and_their_errors():
 
     for preset in ("smoke", "cpu", "paper"):
         for model in configs.MODELS:
-            configs.validate(configs.get_config(f"{preset},{model}"))
+            if (preset, model) != ("paper", "scratch"):
+                configs.validate(configs.get_config(f"{preset},{model}"))
+    with pytest.raises(configs.ConfigError, match="scratch"):
+        configs.validate(configs.get_config("paper,scratch"))
     assert configs.get_config("cpu,every_step").feed_image == "every_step"
     with pytest.raises(configs.ConfigError, match="unknown model"):
         configs.get_config("cpu,sideways")
@@ -147,3 +150,37 @@ def test_captioner_smoke_run_writes_metrics_for_every_beam(tmp_path):
     f1 = {m: float(table[(table.method == m) & (table.metric == "tuple_f1")].value.iloc[0])
           for m in ("human", "random")}
     assert f1["human"] > f1["random"]  # a reference of the image says more of it than a caption of another
+
+    for model in ("scratch", "blind"):  # claim 4's and claim 5's rows, then Table 1, the claims and the grid
+        config = configs.get_config(f"smoke,{model}")
+        config.workdir, config.results_dir = str(tmp_path / model), str(tmp_path / "results")
+        config.beam_sizes, config.sizes = (1, 20), (24, 4, 4)  # the tables' beams, on fewer scenes
+        lifecycle.execute(train.EXPERIMENT, config)
+    table = pd.read_csv(tmp_path / "results" / "show_and_tell.csv", dtype=str, keep_default_na=False)
+    assert set(table[table.metric == "cider"].encoder) == {"pretrained", "scratch", "none", ""}
+
+    from common import report
+
+    text = report.build(tmp_path / "results", root=None)
+    assert "| Captions | BLEU-1 | BLEU-4 |" in text and "Nearest neighbour" in text and "scratch encoder" in text
+    assert "NIC (beam 20) above nearest neighbour" not in text  # the smoke NIC searched beams 1 and 3 only
+    assert (tmp_path / "results" / "plots" / "show_and_tell-captions.png").exists()
+
+
+def test_the_encoder_trained_from_scratch_learns_with_the_captioner_and_saves(tmp_path):
+    """Claim 4's model: the canvases go through its own trunk, whose weights the caption loss moves."""
+    from papers.show_and_tell import encoder
+
+    rng = np.random.default_rng(4)
+    model = ShowAndTell(12, units=6, embedding_dim=5, trunk=encoder.trunk())
+    batch = {**inputs(rng, batch=2), "features": rng.integers(0, 256, size=(2, 64, 64)).astype("uint8")}
+    targets = np.roll(batch["caption_in"], -1, axis=1)
+    model.compile(keras.optimizers.SGD(0.5), CaptionNLL())
+    before = [keras.ops.convert_to_numpy(w).copy() for w in model.trunk.weights]
+    model.train_on_batch(batch, targets)
+    after = [keras.ops.convert_to_numpy(w) for w in model.trunk.weights]
+    assert all(not np.allclose(a, b) for a, b in zip(before, after, strict=True))
+    model.save(tmp_path / "scratch.keras")
+    loaded = keras.saving.load_model(tmp_path / "scratch.keras")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(batch)), keras.ops.convert_to_numpy(model(batch)),
+                               rtol=1e-5, atol=1e-6)

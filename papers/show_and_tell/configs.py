@@ -3,6 +3,7 @@
 
     nic            the paper's: pre-trained frozen encoder, image fed once (Sec. 3.1)
     every_step     the image fed at every step instead (Sec. 3.1's rejected alternative, claim 3)
+    scratch        the encoder trained from random weights with the captioner, no pre-training (claim 4)
     blind          no image: a language model of the captions (claim 5, the floor)
 
 `paper` is Sec. 3-4 with im2txt's configuration (tensorflow/models research/im2txt, configuration.py): MS-COCO
@@ -19,7 +20,7 @@ import ml_collections
 from common.config import ConfigError, check_choices, check_positive, preset_with_model
 
 CHOICES = {"dataset": ("coco", "scenes", "generated"), "feed_image": ("once", "every_step"),
-           "encoder": ("pretrained", "none")}
+           "encoder": ("pretrained", "scratch", "none")}
 
 
 def paper() -> ml_collections.ConfigDict:
@@ -31,7 +32,7 @@ def paper() -> ml_collections.ConfigDict:
     c.inception_weights = "imagenet"  # or a local .h5 path (no download)
     c.min_word_count = 5
     # Model.
-    c.encoder = "pretrained"  # "pretrained" (frozen, features cached) or "none" (blind)
+    c.encoder = "pretrained"  # "pretrained" (frozen, features cached), "scratch" (cpu task only) or "none" (blind)
     c.feed_image = "once"  # or "every_step"
     c.units = 512
     c.embedding_dim = 512
@@ -91,7 +92,8 @@ def smoke() -> ml_collections.ConfigDict:
     return c
 
 
-MODELS = {"nic": {}, "every_step": {"feed_image": "every_step"}, "blind": {"encoder": "none"}}
+MODELS = {"nic": {}, "every_step": {"feed_image": "every_step"}, "scratch": {"encoder": "scratch"},
+          "blind": {"encoder": "none"}}
 PRESETS = {"smoke": smoke, "cpu": cpu, "paper": paper}
 
 
@@ -109,5 +111,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise ConfigError(f"config.dropout={config.dropout} must be in [0, 1)")
     if config.dataset != "coco" and min(config.sizes) < 1:
         raise ConfigError(f"config.sizes={tuple(config.sizes)} must be (train, valid, test) scene counts >= 1")
+    if config.encoder == "scratch" and config.dataset == "coco":
+        raise ConfigError("config.encoder=scratch trains the scenes task's small CNN with the captioner; for coco "
+                          "use encoder=pretrained (InceptionV3) or none")
     if not config.beam_sizes or min(config.beam_sizes) < 1:
         raise ConfigError(f"config.beam_sizes={tuple(config.beam_sizes)} must be beam widths >= 1, e.g. (1, 3, 20)")

@@ -6,7 +6,7 @@ and score them with the COCO metrics, our tuple F1 and the diversity shares.
 The `cpu` encoder is the trunk pre-trained by pretrain.py (the same seed's run; `make` runs it first), frozen; its
 features of every image are computed once. The blind model reads no image (all-zero features). The run lifecycle
 (resume, a finished run prints its result, NaN writes nothing) is common/lifecycle.py's. The test captions go to
-results/captions/ (tables.py: the caption grid).
+results/captions/ and the first test scenes' pictures to results/scenes/ (tables.py: the caption grid).
 """
 
 import math
@@ -25,15 +25,21 @@ from common.vocabulary import EOS, Vocabulary
 from papers.show_and_tell import configs, data, encoder, metrics, pipeline, pretrain, rows
 from papers.show_and_tell.model import CaptionNLL, ShowAndTell
 
+GRID_SCENES = 12  # the first test scenes, kept with the captions for the caption grid (tables.py)
+
 
 def workdir_for(config: ml_collections.ConfigDict) -> Path:
-    name = "blind" if config.encoder == "none" else "nic" if config.feed_image == "once" else "every_step"
+    name = {"none": "blind", "scratch": "scratch"}.get(config.encoder, "nic" if config.feed_image == "once" else
+                                                                           "every_step")
     return Path(config.workdir or f"runs/show_and_tell/{config.preset}/{name}/seed{config.seed}")
 
 
 def image_features(config, captions: data.Captions) -> dict[str, np.ndarray]:
-    """{split: (N, F) float32}: the frozen pre-trained trunk's features, or zeros for the blind model."""
+    """{split: (N, F) float32}: the frozen pre-trained trunk's features, zeros for the blind model, or the uint8
+    canvases themselves for the encoder trained from scratch (model.py)."""
     splits = ("train", "valid", "test")
+    if config.encoder == "scratch":
+        return {s: getattr(captions, s).images for s in splits}
     if config.encoder == "none":
         return {s: np.zeros((len(getattr(captions, s).images), 1), np.float32) for s in splits}
     source = Path(config.encoder_workdir or pretrain.default_workdir(config))
@@ -44,7 +50,7 @@ def image_features(config, captions: data.Captions) -> dict[str, np.ndarray]:
 
 def build_model(config, vocab_size: int, steps_per_epoch: int) -> ShowAndTell:
     model = ShowAndTell(vocab_size, config.units, config.embedding_dim, config.dropout, config.init_scale,
-                        config.feed_image)
+                        config.feed_image, trunk=encoder.trunk() if config.encoder == "scratch" else None)
     halvings = math.ceil(config.max_epochs / config.lr_halve_every) - 1  # those that fall inside training
     boundaries = [round(steps_per_epoch * config.lr_halve_every * k) for k in range(1, 1 + halvings)]
     schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
@@ -113,6 +119,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
         out += [{**fields, "beam_size": str(beam), "metric": k, "value": f"{v:.4f}"} for k, v in found.items()]
         scored[f"beam {beam} CIDEr"] = found["cider"]
     atomic_write(run.results_file("captions", ".tsv"), lambda tmp: table.to_csv(tmp, sep="\t", index=False))
+    atomic_write(run.results_file("scenes", ".npz"),  # the caption grid's pictures (tables.py)
+                 lambda tmp: np.savez_compressed(tmp, images=captions.test.images[:GRID_SCENES]))
     for row in out:
         row.update(experiment=config.dataset, variant=rows.variant(row))
     return lifecycle.Outcome(rows=out, summary=f"{rows.variant(fields)}, best checkpoint {fitted.best_checkpoint}: "
