@@ -17,7 +17,8 @@ export PYTHONUNBUFFERED := 1
 
 .PHONY: help venv test smoke lint bench results reproduce char_rnn char_rnn-ablation char_rnn-large char_rnn-paper char_rnn-sample \
   pointer_networks pointer_networks-paper data/fashion_mnist data/libreoffice depth_study depth_study-lesion depth_study-paper \
-  variational_dropout variational_dropout-paper recurrent_batch_norm recurrent_batch_norm-paper seq2seq seq2seq-paper
+  variational_dropout variational_dropout-paper recurrent_batch_norm recurrent_batch_norm-paper seq2seq seq2seq-paper \
+  show_and_tell show_and_tell-paper
 
 help:
 	@echo "make reproduce        every cpu experiment (resumable), then make results"
@@ -46,6 +47,9 @@ help:
 	@echo "make seq2seq          English-French on LibreOffice's strings and help: the deep LSTM reversed and"
 	@echo "                      forward, with 1 and 2 layers, Bahdanau's attention (S2S_MODELS=), the baselines"
 	@echo "make seq2seq-paper    the same models at the paper's size on WMT'14 (TFDS download)"
+	@echo "make show_and_tell    captions of Fashion-MNIST scenes: NIC, the image every step, the encoder from"
+	@echo "                      scratch, the blind model (ST_MODELS=), the random / nearest / human rows, 2 seeds"
+	@echo "make show_and_tell-paper  NIC on MS-COCO with InceptionV3 features (TFDS and weights downloads)"
 	@echo "make results          regenerate results/README.md and results/plots from results/*.csv"
 	@echo "make bench            throughput as ratios against a side-by-side baseline (results/bench/)"
 	@echo "make lint             ruff"
@@ -81,6 +85,11 @@ smoke: $(STAMP)
 	  --config=papers/recurrent_batch_norm/configs.py:smoke,pixels_permuted,bn_lstm --config.workdir=runs/recurrent_batch_norm/smoke --config.results_dir=runs/smoke-results
 	$(PY) -m papers.seq2seq.train --config=papers/seq2seq/configs.py:smoke --config.workdir=runs/seq2seq/smoke \
 	  --config.results_dir=runs/smoke-results
+	$(PY) -m papers.show_and_tell.pretrain --config=papers/show_and_tell/configs.py:smoke \
+	  --config.workdir=runs/show_and_tell/smoke/encoder --config.results_dir=runs/smoke-results
+	$(PY) -m papers.show_and_tell.train --config=papers/show_and_tell/configs.py:smoke \
+	  --config.workdir=runs/show_and_tell/smoke/nic --config.encoder_workdir=runs/show_and_tell/smoke/encoder \
+	  --config.results_dir=runs/smoke-results
 
 bench: $(STAMP)
 	$(PY) -m papers.char_rnn.bench
@@ -95,7 +104,7 @@ results: $(STAMP)
 	$(PY) -m common.report
 
 reproduce: char_rnn char_rnn-ablation char_rnn-large pointer_networks depth_study variational_dropout recurrent_batch_norm \
-  seq2seq
+  seq2seq show_and_tell
 	@$(MAKE) --no-print-directory results
 	@echo "Results: results/README.md (tables), results/plots/ (learning curves), results/*.csv (rows)."
 
@@ -288,6 +297,42 @@ seq2seq: runs/seq2seq/cpu/baselines/result.json $(S2S_RUNS)
 	@$(MAKE) --no-print-directory results
 
 seq2seq-paper: runs/seq2seq/paper/baselines/result.json $(foreach m,$(S2S_MODELS),runs/seq2seq/paper/$(m)/seed1/result.json)
+
+# --- Show and Tell (Vinyals et al. 2015) -------------------------------------------------------------------------
+# One file target per run: runs/show_and_tell/<preset>/<model>/seed<s>/result.json, the model a key of configs.MODELS;
+# encoder/seed<s> the cpu encoder's pre-training on single items, which the same seed's nic, every_step and baselines
+# read (the paper preset reads InceptionV3 instead); baselines/seed<s> the random, nearest-neighbour and human rows.
+ST_MODELS ?= nic every_step scratch blind
+ST_PAPER_MODELS ?= nic every_step blind
+ST_TRAIN = $(PY) -m papers.show_and_tell.train --config=papers/show_and_tell/configs.py
+ST_RUNS := $(foreach m,$(ST_MODELS) baselines,$(foreach s,$(SEEDS),runs/show_and_tell/cpu/$(m)/seed$(s)/result.json))
+st_encoder = $(if $(filter nic every_step baselines,$(1)),runs/show_and_tell/cpu/encoder/seed%/result.json)
+
+runs/show_and_tell/cpu/encoder/seed%/result.json: | $(STAMP) $(FMNIST)/.done
+	$(PY) -m papers.show_and_tell.pretrain --config=papers/show_and_tell/configs.py:cpu --config.seed=$*
+
+runs/show_and_tell/cpu/baselines/seed%/result.json: | $(STAMP) $(FMNIST)/.done $(call st_encoder,baselines)
+	$(PY) -m papers.show_and_tell.baselines --config=papers/show_and_tell/configs.py:cpu --config.seed=$*
+
+define st_model_rule
+runs/show_and_tell/cpu/$(1)/seed%/result.json: | $$(STAMP) $$(FMNIST)/.done $(call st_encoder,$(1))
+	@echo "== show_and_tell cpu: $(1), seed $$*"
+	$$(ST_TRAIN):cpu,$(1) --config.seed=$$*
+endef
+$(foreach m,nic every_step scratch blind,$(eval $(call st_model_rule,$(m))))
+# The encoder's run is a prerequisite, not an intermediate file: make must never delete it.
+.PRECIOUS: runs/show_and_tell/cpu/encoder/seed%/result.json
+
+runs/show_and_tell/paper/baselines/seed%/result.json: | $(STAMP)
+	$(PY) -m papers.show_and_tell.baselines --config=papers/show_and_tell/configs.py:paper --config.seed=$*
+
+runs/show_and_tell/paper/%/result.json: | $(STAMP)
+	$(ST_TRAIN):paper,$(call run_model,$*) --config.seed=$(call run_seed,$*)
+
+show_and_tell: $(ST_RUNS)
+	@$(MAKE) --no-print-directory results
+
+show_and_tell-paper: $(foreach m,$(ST_PAPER_MODELS) baselines,runs/show_and_tell/paper/$(m)/seed1/result.json)
 
 # One file target per run: runs/depth_study/<preset>/<arch>[-noaug]/seed<s>/result.json (preset cpu or paper; the
 # arch picks its paper's recipe, configs.py:<preset>,<arch>; "-noaug" trains without augmentation and with dropout

@@ -184,3 +184,45 @@ def test_the_encoder_trained_from_scratch_learns_with_the_captioner_and_saves(tm
     loaded = keras.saving.load_model(tmp_path / "scratch.keras")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(batch)), keras.ops.convert_to_numpy(model(batch)),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_beam_search_on_a_tiny_nic_finds_the_most_probable_caption():
+    """The paper's search over NIC's own encode / decode_step: with a beam as wide as the captions of at most 3
+    words, it returns the caption that enumerating all of them finds most probable (EOS ends one early)."""
+    import itertools
+
+    from common import beam_search
+
+    vocab, max_length = 6, 3
+    keras.utils.set_random_seed(0)
+    model = ShowAndTell(vocab, units=4, embedding_dim=3, init_scale=1.5)
+    features = 2 * np.random.default_rng(5).normal(size=(6, 7)).astype("float32")
+
+    cache = {}
+
+    def after(i, prefix):
+        """(log p of the next word, memory, state) after image i and the words of `prefix`, each prefix once."""
+        if (i, prefix) not in cache:
+            if prefix:
+                _, memory, state = after(i, prefix[:-1])
+            else:
+                memory, state = model.encode(features[i : i + 1])
+            logits, state = model.decode_step(memory, state, np.array([prefix[-1] if prefix else -1]))
+            cache[(i, prefix)] = (keras.ops.convert_to_numpy(keras.ops.log_softmax(logits))[0], memory, state)
+        return cache[(i, prefix)]
+
+    def log_p(i, caption):
+        return sum(float(after(i, caption[:t])[0][word]) for t, word in enumerate(caption))
+
+    found, scores = beam_search.beam_search(model, model.encode(features), (vocab - 1) ** 2 * vocab, max_length,
+                                            eos=EOS, finished="set")
+    words, lengths = [w for w in range(vocab) if w != EOS], set()
+    for i in range(len(features)):
+        captions = [(*c, EOS) for n in range(max_length) for c in itertools.product(words, repeat=n)]
+        captions += list(itertools.product(words, repeat=max_length))  # cut at max_length, no EOS
+        best = max(captions, key=lambda c: log_p(i, c))
+        words_of_best = [w for w in best if w != EOS]  # the search returns the words, EOS left out, padded
+        assert list(found[i]) == words_of_best + [beam_search.PAD] * (max_length - len(words_of_best))
+        assert scores[i] == pytest.approx(log_p(i, best), abs=1e-4)
+        lengths.add(len(words_of_best))
+    assert len(lengths) > 1, lengths  # the images' best captions differ in length: the test can tell them apart
