@@ -22,6 +22,7 @@ def load_tfds(name: str, split: str, data_dir: str | os.PathLike | None = None, 
         raise DataError(
             f"TFDS dataset {name!r} (split {split!r}) could not be loaded from {where}: {err}\n"
             f"On a machine with internet run: python -c \"import tensorflow_datasets as tfds; "
-            f"tfds.load('{name}')\" and copy ~/tensorflow_datasets/{name} to {where}; or use the "
+            f"tfds.load('{name}')\" and copy ~/tensorflow_datasets/{name} to {where} (or pass "
+            f"--config.data_dir=DIR, DIR the folder that holds {name}/); or use the "
             f"`cpu` preset, which needs no download."
         ) from err

@@ -176,7 +176,9 @@ def test_the_encoder_trained_from_scratch_learns_with_the_captioner_and_saves(tm
     batch = {**inputs(rng, batch=2), "features": rng.integers(0, 256, size=(2, 64, 64)).astype("uint8")}
     targets = np.roll(batch["caption_in"], -1, axis=1)
     model.compile(keras.optimizers.SGD(0.5), CaptionNLL())
+    model(batch)  # builds the trunk
     before = [keras.ops.convert_to_numpy(w).copy() for w in model.trunk.weights]
+    assert len(before) == 8  # 4 convolutions' kernels and biases
     model.train_on_batch(batch, targets)
     after = [keras.ops.convert_to_numpy(w) for w in model.trunk.weights]
     assert all(not np.allclose(a, b) for a, b in zip(before, after, strict=True))

@@ -99,3 +99,17 @@ def test_caption_words_split_off_punctuation():
 
     assert data.words("We can see a T-shirt, two bags.") == ["we", "can", "see", "a", "t-shirt", ",", "two", "bags",
                                                               "."]
+
+
+def test_references_are_the_same_in_every_process():
+    """A scene's references depend on its seed only, not on Python's per-process string hashing (a set's order)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from papers.show_and_tell import data; c = data.load_captions('generated', (30, 2, 2), 1); "
+            "print(c.train.references)")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+               for seed in (1, 2, 3)}
+    assert len(outputs) == 1

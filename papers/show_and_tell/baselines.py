@@ -9,7 +9,8 @@
 
     python -m papers.show_and_tell.baselines --config=papers/show_and_tell/configs.py:cpu
 
-Needs the pre-training run (pretrain.py) for the nearest neighbour's features. Rows through the run lifecycle.
+Needs the pre-training run (pretrain.py) for the nearest neighbour's features (coco: InceptionV3's, cached by
+inception.py). Tuple F1 only on the scene tasks (COCO has no scene truth). Rows through the run lifecycle.
 """
 
 from pathlib import Path
@@ -46,8 +47,8 @@ def score_baselines(config: ml_collections.ConfigDict, run: lifecycle.Run) -> li
     coco = metrics.coco_scores_of_sets(candidates, config.meteor)
     out, summary = [], []
     for method, (generated, refs) in candidates.items():
-        found = {**coco[method], **metrics.tuple_scores(generated, refs),
-                 **metrics.diversity(generated, training_captions)}
+        tuples = {} if config.dataset == "coco" else metrics.tuple_scores(generated, refs)  # no scene truth in COCO
+        found = {**coco[method], **tuples, **metrics.diversity(generated, training_captions)}
         fields = rows.empty() | {"method": method}
         out += [{**fields, "experiment": config.dataset, "variant": rows.variant(fields), "metric": k,
                  "value": f"{v:.4f}"} for k, v in found.items()]

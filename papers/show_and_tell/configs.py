@@ -7,7 +7,8 @@
     blind          no image: a language model of the captions (claim 5, the floor)
 
 `paper` is Sec. 3-4 with im2txt's configuration (tensorflow/models research/im2txt, configuration.py): MS-COCO
-(TFDS `coco_captions`, Karpathy splits), InceptionV3 with ImageNet weights, frozen, its pooled features cached;
+(TFDS `coco_captions`, Karpathy splits: trained on train + restval, 113,287 images, selected on val and tested on
+test, 5,000 each, as im2txt; data.py), InceptionV3 with ImageNet weights, frozen, its pooled features cached;
 words seen at least 5 times; LSTM 512, embeddings 512, dropout 0.3 (keep 0.7); SGD lr 2.0 halved every 8 epochs,
 gradient norm clipped at 5, batches of 32, init +-0.08; beams 1, 3 and 20 (the paper's 20, im2txt's 3).
 `cpu` is the same model on scenes.py's task: 20,000 / 1,000 / 1,000 scenes of Fashion-MNIST items, the encoder a
@@ -29,7 +30,7 @@ def paper() -> ml_collections.ConfigDict:
     c.dataset = "coco"
     c.data_dir = ""  # TFDS' (coco) or Fashion-MNIST's (scenes); "" = the default
     c.sizes = (0, 0, 0)  # scenes: (train, valid, test) scenes; coco: 0 = the whole Karpathy splits
-    c.inception_weights = "imagenet"  # or a local .h5 path (no download)
+    c.inception_weights = "imagenet"  # a download; or a local .h5 path, or "none" (random: tests only)
     c.min_word_count = 5
     # Model.
     c.encoder = "pretrained"  # "pretrained" (frozen, features cached), "scratch" (cpu task only) or "none" (blind)
@@ -111,6 +112,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise ConfigError(f"config.dropout={config.dropout} must be in [0, 1)")
     if config.dataset != "coco" and min(config.sizes) < 1:
         raise ConfigError(f"config.sizes={tuple(config.sizes)} must be (train, valid, test) scene counts >= 1")
+    if config.dataset == "coco" and min(config.sizes) < 0:
+        raise ConfigError(f"config.sizes={tuple(config.sizes)} must be image counts >= 0 (0 = the whole split)")
+    if config.inception_weights not in ("imagenet", "none") and not config.inception_weights.endswith(".h5"):
+        raise ConfigError(f"config.inception_weights={config.inception_weights!r} must be 'imagenet' (a download), "
+                          f"a local .h5 file or 'none' (random weights, tests only)")
     if config.encoder == "scratch" and config.dataset == "coco":
         raise ConfigError("config.encoder=scratch trains the scenes task's small CNN with the captioner; for coco "
                           "use encoder=pretrained (InceptionV3) or none")

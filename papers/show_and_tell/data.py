@@ -5,6 +5,11 @@
   test scenes from the 10,000 test pictures, so no picture is in two splits; every scene and its references are a
   function of (split, seed).
 * `smoke` ("generated"): the same grammar on random blobs as pictures, a few dozen scenes, made in memory.
+* `paper` ("coco"): MS-COCO 2014 through TFDS `coco_captions`, whose splits are Karpathy and Li's (2015): train
+  (82,783 images), restval (30,504), val (5,000), test (5,000). As im2txt, we train on train + restval, select on val
+  and test on test. The references are each image's first 5 captions (COCO has 5-7; 5 is what every image has). The
+  images stay on disk: a coco Split holds no pictures but its TFDS split, and inception.py reads the images once for
+  their cached features. `sizes` nonzero keeps only a split's first images (a quick partial run).
 
 Captions are lower-cased words with punctuation split off (`words`). The vocabulary keeps the words
 seen at least `min_word_count` times in the training references (im2txt: 4; the paper's COCO vocabulary: 5).
@@ -16,16 +21,20 @@ from typing import NamedTuple
 import numpy as np
 
 from common import fashion_mnist
+from common.data import DataError, load_tfds
 from papers.show_and_tell import scenes
 
 VALID_SHARE = 12  # the last 1/12 of the training pictures (5,000 of 60,000) make the valid scenes
 SPLIT_SEEDS = {"train": 0, "valid": 1, "test": 2}
+COCO_SPLITS = {"train": "train+restval", "valid": "val", "test": "test"}  # im2txt's use of the Karpathy splits
+REFERENCES = 5
 
 
 class Split(NamedTuple):
-    images: np.ndarray  # uint8 (N, 64, 64)
+    images: np.ndarray | None  # uint8 (N, 64, 64); None for coco (kept on disk)
     references: list[list[str]]  # 5 per image
-    scenes: list[scenes.Scene]  # what each image shows (the tuples' truth)
+    scenes: list[scenes.Scene] | None  # what each image shows (the tuples' truth); None for coco
+    tfds_split: str = ""  # coco: the TFDS split the images are read from (inception.py)
 
 
 class Captions(NamedTuple):
@@ -48,7 +57,7 @@ def item_pools(dataset: str, seed: int, data_dir: str = "") -> dict[str, tuple[n
     if dataset == "generated":
         return {name: blob_pictures(400, 1000 * seed + SPLIT_SEEDS[name]) for name in SPLIT_SEEDS}
     if dataset != "scenes":
-        raise ValueError(f"unknown dataset {dataset!r}: choose scenes or generated")
+        raise ValueError(f"unknown dataset {dataset!r}: choose scenes, generated or coco")
     arrays = fashion_mnist.load_arrays(data_dir or None)
     (train_x, train_y), (test_x, test_y) = arrays["train"], arrays["test"]
     cut = len(train_x) - len(train_x) // VALID_SHARE
@@ -56,13 +65,35 @@ def item_pools(dataset: str, seed: int, data_dir: str = "") -> dict[str, tuple[n
 
 
 def load_captions(dataset: str, sizes: tuple[int, int, int], seed: int, data_dir: str = "") -> Captions:
-    """The scenes of each split, (train, valid, test) sizes in scenes, from that split's pictures."""
+    """The scenes of each split, (train, valid, test) sizes in scenes, from that split's pictures; or COCO's images,
+    sizes 0 for a whole split."""
+    if dataset == "coco":
+        splits = {name: coco_split(COCO_SPLITS[name], size, data_dir) for name, size in zip(COCO_SPLITS, sizes,
+                                                                                             strict=True)}
+        counts = " / ".join(f"{len(split.references):,}" for split in splits.values())
+        return Captions(**splits, description=f"MS-COCO 2014 (TFDS coco_captions), {REFERENCES} references each: "
+                                              f"{counts} images (Karpathy train+restval / val / test)")
     pools = item_pools(dataset, seed, data_dir)
     splits = {name: make_split(*pools[name], size, 1000 * seed + SPLIT_SEEDS[name])
               for name, size in zip(SPLIT_SEEDS, sizes, strict=True)}
     return Captions(**splits, description=f"{'Fashion-MNIST' if dataset == 'scenes' else 'generated blob'} scenes "
                                           f"of 2-4 items, 5 references each: {sizes[0]:,} / {sizes[1]:,} / "
                                           f"{sizes[2]:,} scenes (train / valid / test)")
+
+
+def coco_split(tfds_split: str, count: int, data_dir: str = "") -> Split:
+    """The first `count` (0: all) images' references; only the captions are decoded, not the pictures."""
+    import tensorflow_datasets as tfds
+
+    only_text = tfds.decode.PartialDecoding({"captions": {"text": True}})
+    dataset = load_tfds("coco_captions", tfds_split, data_dir or None, decoders=only_text)
+    texts = (dataset.take(count) if count else dataset).map(lambda ex: ex["captions"]["text"][:REFERENCES])
+    references = [[t.decode() for t in captions] for captions in texts.as_numpy_iterator()]
+    short = sum(len(refs) < REFERENCES for refs in references)
+    if not references or short:
+        raise DataError(f"coco_captions {tfds_split}: {len(references)} images, {short} with fewer than {REFERENCES} "
+                        f"captions, which COCO never has: rebuild the data (tfds build coco_captions)")
+    return Split(None, references, None, tfds_split)
 
 
 def blob_pictures(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

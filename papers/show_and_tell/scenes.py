@@ -122,7 +122,7 @@ def caption(scene: Scene, rng: np.random.Generator) -> str:
     often one relation between them first ("a bag to the left of two coats" reads the relation of single items
     only), then the rest; in one of the frames."""
     groups = counts(scene)
-    relations = [t for t in scene_tuples(scene) if t[0] == "relation"]
+    relations = sorted(t for t in scene_tuples(scene) if t[0] == "relation")  # a set's order varies by process
     order = [int(x) for x in rng.permutation(list(groups))]
     if relations and rng.random() < 0.7:
         _, a, rel, b = relations[rng.integers(len(relations))]

@@ -1,12 +1,14 @@
 """Train NIC on cached image features, select on validation perplexity, then caption the test images with each beam
-and score them with the COCO metrics, our tuple F1 and the diversity shares.
+and score them with the COCO metrics, our tuple F1 (scene tasks only: COCO has no scene truth) and the diversity
+shares.
 
     python -m papers.show_and_tell.train --config=papers/show_and_tell/configs.py:cpu,nic --config.seed=2
 
-The `cpu` encoder is the trunk pre-trained by pretrain.py (the same seed's run; `make` runs it first), frozen; its
-features of every image are computed once. The blind model reads no image (all-zero features). The run lifecycle
-(resume, a finished run prints its result, NaN writes nothing) is common/lifecycle.py's. The test captions go to
-results/captions/ and the first test scenes' pictures to results/scenes/ (tables.py: the caption grid).
+The `cpu` encoder is the trunk pre-trained by pretrain.py (the same seed's run; `make` runs it first), the `paper`
+encoder InceptionV3 with ImageNet weights (inception.py); both are frozen and their features of every image computed
+once. The blind model reads no image (all-zero features). The run lifecycle (resume, a finished run prints its
+result, NaN writes nothing) is common/lifecycle.py's. The test captions go to results/captions/ and the first test
+scenes' pictures to results/scenes/ (tables.py: the caption grid; not for coco, whose images stay on disk).
 """
 
 import math
@@ -22,7 +24,7 @@ import tensorflow as tf
 from common import beam_search, checkpoints, lifecycle, training
 from common.files import atomic_write
 from common.vocabulary import EOS, Vocabulary
-from papers.show_and_tell import configs, data, encoder, metrics, pipeline, pretrain, rows
+from papers.show_and_tell import configs, data, encoder, inception, metrics, pipeline, pretrain, rows
 from papers.show_and_tell.model import CaptionNLL, ShowAndTell
 
 GRID_SCENES = 12  # the first test scenes, kept with the captions for the caption grid (tables.py)
@@ -35,13 +37,16 @@ def workdir_for(config: ml_collections.ConfigDict) -> Path:
 
 
 def image_features(config, captions: data.Captions) -> dict[str, np.ndarray]:
-    """{split: (N, F) float32}: the frozen pre-trained trunk's features, zeros for the blind model, or the uint8
-    canvases themselves for the encoder trained from scratch (model.py)."""
+    """{split: (N, F) float32}: the frozen pre-trained trunk's features (coco: InceptionV3's, inception.py), zeros
+    for the blind model, or the uint8 canvases themselves for the encoder trained from scratch (model.py)."""
     splits = ("train", "valid", "test")
     if config.encoder == "scratch":
         return {s: getattr(captions, s).images for s in splits}
     if config.encoder == "none":
-        return {s: np.zeros((len(getattr(captions, s).images), 1), np.float32) for s in splits}
+        return {s: np.zeros((len(getattr(captions, s).references), 1), np.float32) for s in splits}
+    if config.dataset == "coco":
+        return inception.cached_features({s: (getattr(captions, s).tfds_split, len(getattr(captions, s).references))
+                                          for s in splits}, config.inception_weights, config.data_dir)
     source = Path(config.encoder_workdir or pretrain.default_workdir(config))
     trunk = checkpoints.load_selected(source, "python -m papers.show_and_tell.pretrain with the same preset and "
                                       "seed").get_layer("trunk")
@@ -114,13 +119,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
                                        config.meteor)
     for beam in config.beam_sizes:
         table[f"beam{beam}"] = generated[beam]
-        found = {**coco[beam], **metrics.tuple_scores(generated[beam], captions.test.references),
-                 **metrics.diversity(generated[beam], training_captions)}
+        tuples = ({} if config.dataset == "coco"  # tuple F1 parses scenes.py's grammar: no scene truth in COCO
+                  else metrics.tuple_scores(generated[beam], captions.test.references))
+        found = {**coco[beam], **tuples, **metrics.diversity(generated[beam], training_captions)}
         out += [{**fields, "beam_size": str(beam), "metric": k, "value": f"{v:.4f}"} for k, v in found.items()]
         scored[f"beam {beam} CIDEr"] = found["cider"]
     atomic_write(run.results_file("captions", ".tsv"), lambda tmp: table.to_csv(tmp, sep="\t", index=False))
-    atomic_write(run.results_file("scenes", ".npz"),  # the caption grid's pictures (tables.py)
-                 lambda tmp: np.savez_compressed(tmp, images=captions.test.images[:GRID_SCENES]))
+    if captions.test.images is not None:  # the caption grid's pictures (tables.py); coco keeps its images on disk
+        atomic_write(run.results_file("scenes", ".npz"),
+                     lambda tmp: np.savez_compressed(tmp, images=captions.test.images[:GRID_SCENES]))
     for row in out:
         row.update(experiment=config.dataset, variant=rows.variant(row))
     return lifecycle.Outcome(rows=out, summary=f"{rows.variant(fields)}, best checkpoint {fitted.best_checkpoint}: "
