@@ -178,3 +178,13 @@ def test_wmt14_reads_tfds(tmp_path):
     assert corpus.train and corpus.valid and corpus.test
     assert {p.origin for p in corpus.test} == {"wmt14:test"}
     assert all(isinstance(t, str) for p in corpus.train for t in p.source + p.target)
+
+
+def test_the_wmt14_training_sample_is_a_stable_share_of_the_pairs():
+    """The paper preset's 12M of WMT'14's 40.8M pairs: each pair kept by a hash of its English side, so the same
+    pairs in every process and about the asked share of them."""
+    texts = [(f"sentence number {i}", f"phrase numéro {i}") for i in range(20_000)]
+    kept = list(data.sampled(iter(texts), 0.3))
+    assert abs(len(kept) / len(texts) - 0.3) < 0.02
+    assert kept == list(data.sampled(iter(texts), 0.3)) and set(kept) <= set(texts)
+    assert len(list(data.sampled(iter(texts), 1.0))) == len(texts)

@@ -30,7 +30,8 @@ def retrieve(train: list[data.Pair], sources: list[tuple[str, ...]]) -> list[lis
 
 
 def score_baselines(config: ml_collections.ConfigDict, run: lifecycle.Run) -> lifecycle.Outcome:
-    corpus = data.load_corpus(config.dataset, config.data_dir, config.max_length, seed=config.seed)
+    corpus = data.load_corpus(config.dataset, config.data_dir, config.max_length, seed=config.seed,
+                              max_train_pairs=config.max_train_pairs)
     test = corpus.test[: config.eval_sentences or None]
     references = [list(p.target) for p in test]
     translations = {"copy": [list(p.source) for p in test],

@@ -29,6 +29,7 @@ def paper() -> ml_collections.ConfigDict:
     c.dataset = "wmt14"
     c.data_dir = ""  # "" = TFDS' default (wmt14) or data/libreoffice
     c.max_length = 80  # pairs with more tokens on either side are left out of training and evaluation
+    c.max_train_pairs = 12_000_000  # wmt14: a sample of the paper's size (Sec. 3.1: 12M pairs; data.py), 0 = all
     c.source_vocab_size = 160_000  # words, UNK beyond (the specials included)
     c.target_vocab_size = 80_000
     # Model (Sec. 3.4).
@@ -126,5 +127,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
                             "max_epochs", "clip_norm", "bucket_batches", "checkpoints_per_epoch", "eval_batch_size"))
     if not config.beam_sizes or min(config.beam_sizes) < 1:
         raise ConfigError(f"config.beam_sizes={tuple(config.beam_sizes)} must be beam widths >= 1, e.g. (1, 2, 12)")
+    if config.max_train_pairs < 0:
+        raise ConfigError(f"config.max_train_pairs={config.max_train_pairs} must be >= 0 (0 = every training pair)")
     if min(config.source_vocab_size, config.target_vocab_size) <= 4:
         raise ConfigError("the vocabularies must hold more than the 4 special symbols (PAD, UNK, BOS, EOS)")

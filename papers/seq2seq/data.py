@@ -1,7 +1,9 @@
 """English→French parallel corpora for sequence to sequence learning (Sutskever et al. 2014, Sec. 3.1).
 
 * `paper` ("wmt14"): TFDS `wmt14_translate/fr-en`: train, validation (newstest2013), test (newstest2014, the paper's
-  ntst14). The paper's 12M-pair selection is not in TFDS; the whole WMT'14 train split stands in for it.
+  ntst14). The paper's 12M-pair selection is not in TFDS: a sample of the train split of the same size stands in for
+  it (`max_train_pairs`; a stable hash of the English side keeps each pair with probability 12M / 40.8M, so the
+  sample spreads over all of WMT'14's corpora and streams without holding the 40.8M pairs).
 * `cpu` ("libreoffice"): LibreOffice 7.4's own English→French translation, offline from three Debian packages that
   `make data/libreoffice` unpacks: the user-interface strings (`libreoffice-l10n-fr`, gettext .mo catalogues whose
   msgid is the English and msgstr the French) and the help pages (`libreoffice-help-en-us`, `-fr`: HTML whose
@@ -29,6 +31,7 @@ import re
 import struct
 import sys
 import unicodedata
+import zlib
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -373,10 +376,17 @@ def _tokenized_pair(texts: tuple[str, str]) -> tuple[tuple[str, ...], tuple[str,
     return tokenize(texts[0], "en"), tokenize(texts[1], "fr")
 
 
-def wmt14_corpus(data_dir: str, max_length: int) -> Corpus:
+def sampled(texts, share: float):
+    """The (en, fr) pairs whose English side's stable hash (CRC-32) falls in the first `share` of its range."""
+    bound = share * 2**32
+    return (t for t in texts if zlib.crc32(t[0].encode("utf-8")) < bound)
+
+
+def wmt14_corpus(data_dir: str, max_length: int, max_train_pairs: int = 0) -> Corpus:
     """TFDS wmt14_translate/fr-en, tokenised once (on every core) and cached beside the TFDS data (data/wmt14
-    without a data_dir). Pairs with an empty side are dropped; otherwise every split keeps its pairs (no cross-split
-    removal): newstest2013 and 2014 stay the published test sets."""
+    without a data_dir); about `max_train_pairs` training pairs sampled by `sampled` (0: all). Pairs with an empty
+    side are dropped; otherwise every split keeps its pairs (no cross-split removal): newstest2013 and 2014 stay the
+    published test sets."""
     name = "wmt14_translate/fr-en"
 
     def build():
@@ -384,27 +394,30 @@ def wmt14_corpus(data_dir: str, max_length: int) -> Corpus:
         for split, tfds_split in zip(SPLITS, ("train", "validation", "test"), strict=True):
             dataset = load_tfds(name, split=tfds_split, data_dir=data_dir or None)
             texts = ((ex["en"].decode("utf-8"), ex["fr"].decode("utf-8")) for ex in dataset.as_numpy_iterator())
+            if split == "train" and max_train_pairs:
+                texts = sampled(texts, min(1.0, max_train_pairs / int(dataset.cardinality())))
             if int(dataset.cardinality()) > 100_000:  # the 40.8M training pairs: hours on one core
                 with multiprocessing.Pool() as pool:
                     tokens = list(pool.imap(_tokenized_pair, texts, chunksize=2_000))
             else:
                 tokens = [_tokenized_pair(t) for t in texts]
             splits[split] = [Pair(s, t, f"wmt14:{split}") for s, t in tokens if s and t]
-        return splits, f"TFDS {name} (newstest2013 valid, newstest2014 test)"
+        sample = f"about {max_train_pairs:,} training pairs sampled, " if max_train_pairs else ""
+        return splits, f"TFDS {name} ({sample}newstest2013 valid, newstest2014 test)"
 
     cache_dir = Path(data_dir or "data/wmt14")
-    splits, about = _cached(cache_dir / f"wmt14-fr-en-{_cache_key(name)}.tsv", build)
+    splits, about = _cached(cache_dir / f"wmt14-fr-en-{_cache_key(name, str(max_train_pairs))}.tsv", build)
     splits = _filtered(splits, max_length, "WMT'14", "raise max_length")
     return Corpus(**splits, description=f"{about}, en→fr, at most {max_length} tokens: {summary(splits)}")
 
 
-def load_corpus(dataset: str, data_dir: str, max_length: int, seed: int = 0) -> Corpus:
+def load_corpus(dataset: str, data_dir: str, max_length: int, seed: int = 0, max_train_pairs: int = 0) -> Corpus:
     """The corpus of a preset: "libreoffice" (cpu), "wmt14" (paper) or "generated" (smoke); `seed` only changes the
-    generated one, the others' splits are fixed."""
+    generated one, the others' splits are fixed; `max_train_pairs` samples WMT'14's training pairs (0: all)."""
     if dataset == "libreoffice":
         return libreoffice_corpus(data_dir, max_length)
     if dataset == "wmt14":
-        return wmt14_corpus(data_dir, max_length)
+        return wmt14_corpus(data_dir, max_length, max_train_pairs)
     if dataset == "generated":
         return generated_corpus(seed, max_length)
     raise DataError(f"unknown dataset {dataset!r}; choose 'libreoffice', 'wmt14' or 'generated'.")

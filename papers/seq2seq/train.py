@@ -52,7 +52,8 @@ def translations_table(pairs, source_vocabulary, outputs: dict[int, list[list[st
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) -> lifecycle.Outcome:
-    corpus = data.load_corpus(config.dataset, config.data_dir, config.max_length, seed=config.seed)
+    corpus = data.load_corpus(config.dataset, config.data_dir, config.max_length, seed=config.seed,
+                              max_train_pairs=config.max_train_pairs)
     source_vocabulary, target_vocabulary = vocabularies(config, corpus, run.workdir)
     encode = lambda pairs: pipeline.encode_pairs(pairs, source_vocabulary, target_vocabulary,  # noqa: E731
                                                  config.reverse_source)
