@@ -105,28 +105,19 @@ def test_every_reference_is_an_example_with_bos_and_eos():
         np.testing.assert_array_equal(feature, features[images[example]])  # each caption with its own image
 
 
-def test_encoder_pretraining_smoke_run_writes_its_rows_and_a_trunk(tmp_path):
-    from common import checkpoints, lifecycle
-    from papers.show_and_tell import configs, pretrain
-
-    config = configs.get_config("smoke")
-    config.workdir, config.results_dir = str(tmp_path / "encoder"), str(tmp_path / "results")
-    lifecycle.execute(pretrain.EXPERIMENT, config)
-    table = (tmp_path / "results" / "show_and_tell.csv").read_text()
-    assert "valid_accuracy" in table and "test_accuracy" in table and "item_classifier" in table
-    trunk = checkpoints.load_selected(tmp_path / "encoder", "pretrain").get_layer("trunk")
-    assert trunk(np.zeros((1, 64, 64, 1), "float32")).shape == (1, 16, 16, 64)
-
-
-def test_captioner_smoke_run_writes_metrics_for_every_beam(tmp_path):
+def test_smoke_runs_of_every_entry_point_write_their_rows_and_the_report(tmp_path):
     import pandas as pd
 
-    from common import lifecycle
+    from common import checkpoints, lifecycle
     from papers.show_and_tell import configs, pretrain, train
 
     encoder_config = configs.get_config("smoke")
     encoder_config.workdir, encoder_config.results_dir = str(tmp_path / "encoder"), str(tmp_path / "results")
-    lifecycle.execute(pretrain.EXPERIMENT, encoder_config)
+    lifecycle.execute(pretrain.EXPERIMENT, encoder_config)  # the encoder's pre-training: its rows and its trunk
+    table = (tmp_path / "results" / "show_and_tell.csv").read_text()
+    assert "valid_accuracy" in table and "test_accuracy" in table and "item_classifier" in table
+    trunk = checkpoints.load_selected(tmp_path / "encoder", "pretrain").get_layer("trunk")
+    assert trunk(np.zeros((1, 64, 64, 1), "float32")).shape == (1, 16, 16, 64)
     config = configs.get_config("smoke,nic")
     config.workdir, config.results_dir = str(tmp_path / "nic"), str(tmp_path / "results")
     config.encoder_workdir = str(tmp_path / "encoder")
