@@ -53,6 +53,8 @@ def table1(block: pd.DataFrame, refs: pd.DataFrame) -> str:
     keys = keys.drop_duplicates([*MODEL, "beam_size"])
     keys = sorted((k for _, k in keys.iterrows()), key=lambda k: (
         ORDER.get((k["method"], k["encoder"], k["feed_image"]), 9), k["units"], int(k["beam_size"] or 0)))
+    if not keys:
+        return "No captioner or baseline rows yet."
     head = ["Captions", "BLEU-1", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr-D", "tuple F1", "distinct", "novel",
             "valid ppl", "paper: BLEU-4", "paper: METEOR", "paper: CIDEr"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
