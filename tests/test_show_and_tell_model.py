@@ -53,6 +53,17 @@ def test_padded_words_add_nothing_to_the_loss():
     assert float(CaptionNLL()(y, logits)) == pytest.approx(float(CaptionNLL()(y, changed)), rel=1e-6)
 
 
+def test_the_loss_is_the_mean_over_the_batch_words():
+    """im2txt's units (lr 2.0 and clip 5 are set for them): eq. 13's sums of both captions over their 5 words."""
+    rng = np.random.default_rng(4)
+    logits = rng.normal(size=(2, 4, 9)).astype("float32")
+    y = np.array([[5, 6, EOS, PAD], [5, EOS, PAD, PAD]])
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    words = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
+    expected = -sum(log_p[b, t, y[b, t]] for b, t in words) / len(words)
+    assert float(CaptionNLL()(y, logits)) == pytest.approx(expected, rel=1e-5)
+
+
 def test_saves_and_loads(tmp_path):
     rng = np.random.default_rng(3)
     model = ShowAndTell(12, units=6, embedding_dim=5, feed_image="every_step")

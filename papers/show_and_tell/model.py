@@ -4,6 +4,7 @@
     x_t = W_e S_t,  t = 0 .. N - 1      eq. 11: S_0 is the start word
     p_{t+1} = LSTM(x_t)                 eq. 12: a softmax over the vocabulary after every word (not after the image)
     L(I, S) = -sum_t log p_t(S_t)       eq. 13: the caption's words and its end word, summed
+                                        (and divided by the batch's word count: im2txt's units, `CaptionNLL`)
 
 The LSTM's output after the image is not scored: the image only sets the state the words start from (`encode`).
 Eq. 8 prints m_t = o_t * c_t; we use the standard m_t = o_t * tanh(c_t) of Keras' LSTM and of im2txt. Dropout on
@@ -34,14 +35,17 @@ def uniform(scale: float) -> keras.initializers.Initializer:
 
 @keras.saving.register_keras_serializable(package="show_and_tell")
 class CaptionNLL(keras.losses.Loss):
-    """Eq. 13: -sum_t log p_t(S_t) over a caption's real words (PAD = 0 excluded); Keras averages over the batch."""
+    """Eq. 13 summed over the batch's real words (PAD = 0 excluded) and divided by their count: im2txt's per-word
+    mean, the units its lr 2.0 and clip 5 are set for. Summed per caption instead, the gradient is ~10x larger and
+    NIC learns to ignore the image (one caption for every scene: NOTES.md "The loss in im2txt's units")."""
 
-    def __init__(self, name="caption_nll", **kwargs):
-        super().__init__(name=name, **kwargs)
+    def __init__(self, name="caption_nll", reduction="sum", **kwargs):
+        super().__init__(name=name, reduction=reduction, **kwargs)
 
     def call(self, y_true, y_pred):
         nll = keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
-        return ops.sum(nll * ops.cast(ops.not_equal(y_true, PAD), nll.dtype), axis=-1)
+        real = ops.cast(ops.not_equal(y_true, PAD), nll.dtype)
+        return nll * real / ops.sum(real)  # (B, T); the "sum" reduction adds them up
 
 
 @keras.saving.register_keras_serializable(package="show_and_tell")
