@@ -89,6 +89,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
                                            min_count=config.min_word_count)
     vocabulary.save(run.workdir / "vocab.json")
     features = image_features(config, captions)
+    if config.standardize_features and config.encoder == "pretrained":
+        features = encoder.standardized(features)
     examples = 5 * len(captions.train.references)
     per_epoch = examples // config.batch_size
     checkpoints_total = max(1, round(config.max_epochs * config.checkpoints_per_epoch))
