@@ -26,14 +26,3 @@ def test_the_pretrained_trunk_is_what_encodes_the_scenes():
     assert classifier(np.zeros((2, 28, 28, 1), "float32")).shape == (2, 10)
     features = encoder.scene_features(classifier.get_layer("trunk"), np.zeros((3, 64, 64), np.uint8))
     assert features.shape == (3, 4 * 64) and features.dtype == np.float32
-
-
-def test_standardized_features_use_the_training_statistics_for_every_split():
-    rng = np.random.default_rng(0)
-    features = {"train": rng.normal(4.0, 3.0, (500, 6)).astype(np.float32),
-                "valid": rng.normal(5.0, 1.0, (50, 6)).astype(np.float32)}
-    out = encoder.standardized(features)
-    np.testing.assert_allclose(out["train"].mean(0), 0.0, atol=1e-5)
-    np.testing.assert_allclose(out["train"].std(0), 1.0, atol=1e-4)
-    mean, std = features["train"].mean(0), features["train"].std(0)
-    np.testing.assert_allclose(out["valid"], (features["valid"] - mean) / std, rtol=1e-5, atol=1e-5)

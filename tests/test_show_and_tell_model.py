@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from common.vocabulary import BOS, EOS, PAD
+from papers.show_and_tell import encoder
 from papers.show_and_tell.model import CaptionNLL, ShowAndTell
 
 
@@ -74,6 +75,28 @@ def test_saves_and_loads(tmp_path):
     assert loaded.feed_image == "every_step"
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(batch)), keras.ops.convert_to_numpy(model(batch)),
                                rtol=1e-6)
+
+
+def test_standardized_features_use_the_training_moments_and_travel_with_the_saved_model(tmp_path):
+    """The cpu captioner reads raw trunk features centred and scaled by the TRAINING split's mean and std (valid and
+    test alike), and the saved model keeps those moments: it captions raw features after loading."""
+    rng = np.random.default_rng(5)
+    train = rng.normal(4.0, 3.0, (500, 7)).astype("float32")
+    mean, variance = encoder.moments(train)
+    np.testing.assert_allclose(mean, train.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(variance, train.var(0), rtol=1e-5)
+    standardized = ShowAndTell(12, units=6, embedding_dim=5, feature_moments=(mean, variance))
+    plain = ShowAndTell(12, units=6, embedding_dim=5)
+    batch = inputs(rng)
+    standardized(batch), plain(batch)
+    plain.set_weights(standardized.get_weights())
+    scaled = {**batch, "features": (batch["features"] - mean) / np.sqrt(variance)}
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(standardized(batch)),
+                               keras.ops.convert_to_numpy(plain(scaled)), rtol=1e-5, atol=1e-5)
+    standardized.save(tmp_path / "nic.keras")
+    loaded = keras.saving.load_model(tmp_path / "nic.keras")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(batch)),
+                               keras.ops.convert_to_numpy(standardized(batch)), rtol=1e-6)
 
 
 def test_presets_and_their_errors():

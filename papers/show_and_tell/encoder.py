@@ -39,12 +39,12 @@ def quadrant_features(feature_map):
     return ops.reshape(ops.mean(cells, axis=(2, 4)), (batch, QUADRANTS * QUADRANTS * channels))
 
 
-def standardized(features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """{split: (N, F)} with every feature centred and scaled by the training split's mean and std (all splits alike).
-    The `cpu` captioner's input (config.standardize_features): the trunk's ReLU averages (mean 3.9, std 2.9) drive
-    the LSTM's gates far harder at the image step than the words do, and NIC learned to read them slowly (NOTES.md)."""
-    mean, std = features["train"].mean(axis=0), features["train"].std(axis=0)
-    return {split: ((x - mean) / np.maximum(std, 1e-6)).astype(np.float32) for split, x in features.items()}
+def moments(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The training split's (N, F) features -> (mean, variance) per feature: NIC's `feature_moments`.
+    The `cpu` captioner standardizes its input (config.standardize_features): the trunk's ReLU averages (mean 3.9,
+    std 2.9) drive the LSTM's gates far harder at the image step than the words do, and NIC learned to read them
+    slowly (NOTES.md "Recipes compared on validation")."""
+    return features.mean(axis=0), features.var(axis=0)
 
 
 def scene_features(cnn_trunk: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:

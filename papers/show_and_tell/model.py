@@ -14,6 +14,10 @@ the word and image embeddings and on the LSTM's output, as im2txt (keep 0.7). Ev
 `feed_image="every_step"` is Sec. 3.1's rejected alternative (claim 3): no image step, and [W_e S_t ; W_I CNN(I)]
 as the input of every step.
 
+With `feature_moments` (the `cpu` preset's frozen features: config.standardize_features), CNN(I) is centred and
+scaled per feature by the training split's mean and variance, carried by the model, so a saved model reads the
+trunk's features as they come (README "Deviations").
+
 With a `trunk` (claim 4, the encoder trained from scratch), "features" are the uint8 (B, 64, 64) canvases and
 CNN(I) = encoder.quadrant_features(trunk(I / 255)) is trained with the captioner; without one, "features" are the
 frozen encoder's, computed once.
@@ -23,6 +27,7 @@ previous)`, `previous` (R,) the previous words, -1 before the first (read as the
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from common.vocabulary import BOS, PAD
@@ -53,13 +58,22 @@ class ShowAndTell(keras.Model):
     """{"features": (B, F) image features, "caption_in": (B, T) word ids} -> logits (B, T, vocab_size)."""
 
     def __init__(self, vocab_size: int, units: int = 512, embedding_dim: int = 512, dropout: float = 0.3,
-                 init_scale: float = 0.08, feed_image: str = "once", trunk: keras.Model | None = None, **kwargs):
+                 init_scale: float = 0.08, feed_image: str = "once", trunk: keras.Model | None = None,
+                 feature_moments: tuple | None = None, **kwargs):
         super().__init__(**kwargs)
         if feed_image not in ("once", "every_step"):
             raise ValueError(f"feed_image must be 'once' or 'every_step', got {feed_image!r}")
         self.vocab_size, self.units, self.embedding_dim = vocab_size, units, embedding_dim
         self.dropout_rate, self.init_scale, self.feed_image = dropout, init_scale, feed_image
         self.trunk = keras.saving.deserialize_keras_object(trunk) if isinstance(trunk, dict) else trunk
+        self.feature_moments = None if feature_moments is None else tuple(
+            np.asarray(m, np.float32).tolist() for m in feature_moments)  # (mean, variance), lists: get_config
+        self.feature_normalization = None
+        if feature_moments is not None:
+            mean, variance = self.feature_moments
+            self.feature_normalization = keras.layers.Normalization(mean=mean, variance=variance,
+                                                                    name="feature_normalization")
+            self.feature_normalization.build((None, len(mean)))  # now: its constants, made in a graph, would leak
         init = uniform(init_scale)
         self.image_embedding = keras.layers.Dense(embedding_dim, kernel_initializer=init, bias_initializer=init,
                                                   name="image_embedding")  # W_I
@@ -75,6 +89,8 @@ class ShowAndTell(keras.Model):
         if self.trunk is not None:  # CNN(I), trained with the captioner
             pixels = ops.cast(features, "float32")[..., None] / 255.0
             features = quadrant_features(self.trunk(pixels, training=training))
+        if self.feature_normalization is not None:
+            features = self.feature_normalization(features)
         return self.dropout(self.image_embedding(features), training=training)
 
     def _words(self, ids, training=False):
@@ -109,5 +125,5 @@ class ShowAndTell(keras.Model):
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "units": self.units,
                 "embedding_dim": self.embedding_dim, "dropout": self.dropout_rate, "init_scale": self.init_scale,
-                "feed_image": self.feed_image,
+                "feed_image": self.feed_image, "feature_moments": self.feature_moments,
                 "trunk": None if self.trunk is None else keras.saving.serialize_keras_object(self.trunk)}

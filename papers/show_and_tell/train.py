@@ -53,9 +53,10 @@ def image_features(config, captions: data.Captions) -> dict[str, np.ndarray]:
     return {s: encoder.scene_features(trunk, getattr(captions, s).images) for s in splits}
 
 
-def build_model(config, vocab_size: int, steps_per_epoch: int) -> ShowAndTell:
+def build_model(config, vocab_size: int, steps_per_epoch: int, feature_moments=None) -> ShowAndTell:
     model = ShowAndTell(vocab_size, config.units, config.embedding_dim, config.dropout, config.init_scale,
-                        config.feed_image, trunk=encoder.trunk() if config.encoder == "scratch" else None)
+                        config.feed_image, trunk=encoder.trunk() if config.encoder == "scratch" else None,
+                        feature_moments=feature_moments)
     halvings = math.ceil(config.max_epochs / config.lr_halve_every) - 1  # those that fall inside training
     boundaries = [round(steps_per_epoch * config.lr_halve_every * k) for k in range(1, 1 + halvings)]
     schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
@@ -89,8 +90,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
                                            min_count=config.min_word_count)
     vocabulary.save(run.workdir / "vocab.json")
     features = image_features(config, captions)
-    if config.standardize_features and config.encoder == "pretrained":
-        features = encoder.standardized(features)
+    moments = (encoder.moments(features["train"]) if config.standardize_features and config.encoder == "pretrained"
+               else None)
     examples = 5 * len(captions.train.references)
     per_epoch = examples // config.batch_size
     checkpoints_total = max(1, round(config.max_epochs * config.checkpoints_per_epoch))
@@ -98,7 +99,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
     print(f"{captions.description}; vocabulary {len(vocabulary)} words; {checkpoints_total * steps_per_checkpoint:,} "
           f"steps of {config.batch_size} captions.", flush=True)
     fitted = run.fit(
-        build_model=lambda: build_model(config, len(vocabulary), per_epoch),
+        build_model=lambda: build_model(config, len(vocabulary), per_epoch, moments),
         train_data=lambda k: pipeline.training_batches(features["train"], captions.train.references, vocabulary,
                                                        config.batch_size, config.seed, k * steps_per_checkpoint,
                                                        checkpoints_total * steps_per_checkpoint),
