@@ -11,7 +11,7 @@ from common import lifecycle
 from common.config import ConfigError
 from common.data import DataError
 from papers.recurrent_batch_norm import configs, data, model, train
-from papers.recurrent_batch_norm.bn_lstm import BNLSTM, batch_norm_over_batch
+from papers.recurrent_batch_norm.bn_lstm import BNLSTM
 
 
 def smoke_config(tmp_path, spec="smoke,pixels,bn_lstm", **overrides):
@@ -43,30 +43,6 @@ def test_without_batch_normalization_the_cell_is_keras_lstm():
     np.testing.assert_allclose(c, expected_c, atol=1e-6)
     np.testing.assert_array_equal(ours.recurrent_kernel.numpy()[:, 5:10], np.eye(5))  # identity per gate
     np.testing.assert_array_equal(ours.bias.numpy()[5:10], 1.0)  # forget bias
-
-
-@pytest.mark.parametrize("shape", [(7, 5), (3, 7, 5)])  # one step's (batch, features); all steps' at once
-def test_batch_norm_and_its_closed_form_gradient_equal_the_derived_ones(shape):
-    """Eq. 5 over the batch axis (-2) with the hand-written gradient equals moments-based BN and TensorFlow's own
-    gradient with respect to z, gamma and beta; the returned statistics are the batch's."""
-    import tensorflow as tf
-
-    rng = np.random.default_rng(0)
-    z = tf.constant(rng.normal(2.0, 3.0, shape).astype("float32"))
-    gamma, beta = (tf.Variable(rng.normal(size=5).astype("float32")) for _ in range(2))
-    weights = tf.constant(rng.normal(size=shape).astype("float32"))
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch(z)
-        ours, mean, variance = batch_norm_over_batch(z, gamma, beta, 1e-5)
-        expected_mean, expected_variance = tf.nn.moments(z, axes=[len(shape) - 2], keepdims=True)
-        expected = gamma * (z - expected_mean) / tf.sqrt(expected_variance + 1e-5) + beta
-        losses = [tf.reduce_sum(y * weights + y**2) for y in (ours, expected)]
-    np.testing.assert_allclose(ours, expected, atol=1e-5)
-    np.testing.assert_allclose(mean, expected_mean, rtol=1e-6)
-    np.testing.assert_allclose(variance, expected_variance, rtol=1e-5)
-    for mine, theirs in zip(tape.gradient(losses[0], [z, gamma, beta]), tape.gradient(losses[1], [z, gamma, beta]),
-                            strict=True):
-        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-4)
 
 
 def test_training_statistics_of_step_t_come_from_step_t_alone():

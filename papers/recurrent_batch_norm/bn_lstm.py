@@ -7,8 +7,7 @@ For every time step t (gate order i, f, g, o):
     h_t = sigmoid(o) * tanh(BN(c_t; gamma_c, beta_c))                                 Eq. 8
     BN(z; gamma, beta) = beta + gamma * (z - E[z]) / sqrt(Var[z] + eps)                Eq. 5
 
-The two gate terms share one shift, b (their betas would only add to it), as the authors' code does; b enters
-as the shift of the W_h h term; the cell has
+The two gate terms share one shift, b (their betas would only add to it), as the authors' code does; the cell has
 its own beta_c. In training, E and Var of step t are the minibatch's at step t alone: never pooled over time, so no
 later input reaches an earlier output. Each step also keeps population statistics, a moving average of its batch
 statistics, used at test time; a step beyond the longest training length reuses the last step's (Sec. 4).
@@ -35,29 +34,6 @@ class GateIdentity(keras.initializers.Initializer):
     def __call__(self, shape, dtype=None):
         units = shape[0]
         return ops.convert_to_tensor(np.tile(np.eye(units), (1, shape[1] // units)), dtype=dtype)
-
-
-@ops.custom_gradient
-def batch_norm_over_batch(z, gamma, beta, epsilon):
-    """Eq. 5 with the batch's own statistics over axis -2 of z (..., batch, features): (BN(z), E[z], Var[z]), the
-    statistics kept as (..., 1, features) for the population. Its gradient is BN's closed form (Ioffe & Szegedy 2015,
-    Sec. 3), dz = rstd (dy gamma - E[dy gamma] - zhat E[dy gamma zhat]): fewer operations than TensorFlow derives from
-    moments, at every step of the recurrence (NOTES.md "Speed of the BN-LSTM")."""
-    mean = ops.mean(z, axis=-2, keepdims=True)
-    centred = z - mean
-    variance = ops.mean(ops.square(centred), axis=-2, keepdims=True)
-    rstd = ops.rsqrt(variance + epsilon)
-    z_hat = centred * rstd
-
-    def grad(*upstream, **_):  # upstream: (dBN, dmean, dvariance); the statistics only feed the population
-        dy = upstream[0]
-        reduce_axes = tuple(range(len(dy.shape) - 1))
-        d_hat = dy * gamma
-        dz = rstd * (d_hat - ops.mean(d_hat, axis=-2, keepdims=True)
-                     - z_hat * ops.mean(d_hat * z_hat, axis=-2, keepdims=True))
-        return dz, ops.sum(dy * z_hat, axis=reduce_axes), ops.sum(dy, axis=reduce_axes), None
-
-    return (z_hat * gamma + beta, mean, variance), grad
 
 
 @keras.saving.register_keras_serializable(package="recurrent_batch_norm")
@@ -101,6 +77,11 @@ class BNLSTM(keras.layers.Layer):
         scale = gamma * ops.rsqrt(variance + self.epsilon)  # Eq. 5, as one scale and one shift of z
         return z * scale + (beta - mean * scale)
 
+    def _batch_statistics_norm(self, z, gamma, beta=0.0):
+        """(BN(z) with z's own batch statistics, their mean, their variance) for z (batch, features)."""
+        mean, variance = ops.moments(z, axes=[0])
+        return self._batch_norm(z, mean, variance, gamma, beta), mean, variance
+
     def _population_rows(self, length):
         """Each step's population statistics; a step past max_length reuses the last row (Sec. 4). With
         test_statistics "shared", every step gets their average over the steps."""
@@ -133,8 +114,8 @@ class BNLSTM(keras.layers.Layer):
         update = bool(training) and self.normalize  # training moves the population statistics
         use_batch = update or (self.normalize and (collect or self.test_statistics == "batch"))  # the batch's
         if use_batch:  # step t's statistics over the batch of step t only
-            x_projection, x_mean, x_variance = batch_norm_over_batch(x_projection, self.gamma_x,
-                                                                     ops.zeros_like(self.gamma_x), self.epsilon)
+            x_mean, x_variance = ops.moments(x_projection, axes=[1])
+            x_projection = self._batch_norm(x_projection, x_mean[:, None], x_variance[:, None], self.gamma_x)
         elif self.normalize:
             rows = self._population_rows(length)
             x_projection = self._batch_norm(x_projection, rows["x_mean"][:, None], rows["x_variance"][:, None],
@@ -143,20 +124,17 @@ class BNLSTM(keras.layers.Layer):
         def step(carry, inputs):
             h, c = carry[0], carry[1]
             x_t = inputs[0]
-            h_projection = ops.matmul(h, self.recurrent_kernel)  # b rides along as the shift of this term
+            h_projection = ops.matmul(h, self.recurrent_kernel)
             if use_batch:
-                h_projection, h_mean, h_variance = batch_norm_over_batch(h_projection, self.gamma_h, self.bias,
-                                                                         self.epsilon)
+                h_projection, h_mean, h_variance = self._batch_statistics_norm(h_projection, self.gamma_h)
             elif self.normalize:
-                h_projection = self._batch_norm(h_projection, inputs[1], inputs[2], self.gamma_h, self.bias)
-            else:
-                h_projection = h_projection + self.bias
-            i, f, g, o = ops.split(h_projection + x_t, 4, axis=-1)             # Eq. 6
+                h_projection = self._batch_norm(h_projection, inputs[1], inputs[2], self.gamma_h)
+            i, f, g, o = ops.split(h_projection + x_t + self.bias, 4, axis=-1)   # Eq. 6
             c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)                # Eq. 7
             if use_batch:
-                c_normalized, c_mean, c_variance = batch_norm_over_batch(c, self.gamma_c, self.beta_c, self.epsilon)
+                c_normalized, c_mean, c_variance = self._batch_statistics_norm(c, self.gamma_c, self.beta_c)
                 h = ops.sigmoid(o) * ops.tanh(c_normalized)                    # Eq. 8
-                return (h, c), (h, ops.concatenate([h_mean, h_variance, c_mean, c_variance], axis=-1))
+                return (h, c), (h, h_mean, h_variance, c_mean, c_variance)
             if self.normalize:
                 h = ops.sigmoid(o) * ops.tanh(self._batch_norm(c, inputs[3], inputs[4], self.gamma_c, self.beta_c))
                 return (h, c), (h,)
@@ -170,11 +148,8 @@ class BNLSTM(keras.layers.Layer):
         last, sequence = recurrence.scan(step, (h, c), xs)
         batch_stats = None
         if use_batch:
-            gates = 4 * self.units  # each step's statistics travel as one row: h's mean, variance, c's
-            h_mean, h_variance, c_mean, c_variance = ops.split(sequence[1][:, 0], [gates, 2 * gates, 2 * gates
-                                                                                   + self.units], axis=-1)
-            batch_stats = {"x_mean": x_mean[:, 0], "x_variance": x_variance[:, 0], "h_mean": h_mean,
-                           "h_variance": h_variance, "c_mean": c_mean, "c_variance": c_variance}
+            batch_stats = {"x_mean": x_mean, "x_variance": x_variance, "h_mean": sequence[1],
+                           "h_variance": sequence[2], "c_mean": sequence[3], "c_variance": sequence[4]}
         if update:  # each step's population row moves toward its batch statistics
             for name, value in batch_stats.items():
                 variable = self.population[name]
