@@ -35,7 +35,7 @@ def paper() -> ml_collections.ConfigDict:
     # Model.
     c.encoder = "pretrained"  # "pretrained" (frozen, features cached), "scratch" (cpu task only) or "none" (blind)
     c.feed_image = "once"  # or "every_step"
-    c.standardize_features = False  # the frozen features centred and scaled per feature (cpu: encoder.standardized)
+    c.standardize_features = False  # the frozen features centred and scaled by train moments (feature_moments)
     c.units = 512
     c.embedding_dim = 512
     c.dropout = 0.3

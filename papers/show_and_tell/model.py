@@ -66,11 +66,10 @@ class ShowAndTell(keras.Model):
         self.vocab_size, self.units, self.embedding_dim = vocab_size, units, embedding_dim
         self.dropout_rate, self.init_scale, self.feed_image = dropout, init_scale, feed_image
         self.trunk = keras.saving.deserialize_keras_object(trunk) if isinstance(trunk, dict) else trunk
-        self.feature_moments = None if feature_moments is None else tuple(
-            np.asarray(m, np.float32).tolist() for m in feature_moments)  # (mean, variance), lists: get_config
-        self.feature_normalization = None
+        self.feature_moments = self.feature_normalization = None
         if feature_moments is not None:
-            mean, variance = self.feature_moments
+            mean, variance = self.feature_moments = tuple(np.asarray(m, np.float32).tolist()  # lists: get_config
+                                                          for m in feature_moments)
             self.feature_normalization = keras.layers.Normalization(mean=mean, variance=variance,
                                                                     name="feature_normalization")
             self.feature_normalization.build((None, len(mean)))  # now: its constants, made in a graph, would leak
