@@ -172,7 +172,7 @@ def figure2(frame: pd.DataFrame, results_dir: Path) -> list[Path]:
     family_of = {p: i for i, family in enumerate(phrases.FAMILIES.values()) for p in family}
     for ax, (label, paths) in zip(axes[0], sorted(files.items()), strict=True):
         saved = np.load(paths[0])
-        points = PCA(2).fit_transform(saved["vectors"])
+        points = PCA(2, svd_solver="full").fit_transform(saved["vectors"])  # exact, so the plot is reproducible
         for text, (x, y) in zip(saved["phrases"], points, strict=True):
             colour = plt.cm.tab10(family_of.get(str(text), 9))
             ax.scatter(x, y, color=colour, s=18)
