@@ -111,11 +111,12 @@ def claims(frame: pd.DataFrame, results_dir: Path) -> str:
                                     ("4", {"encoder": "scratch"}, "the encoder trained from scratch")):
             variant = NIC | other
             ppl = [_values(block, "valid_perplexity", **m, beam_size="") for m in (NIC, variant)]
-            cider = [_values(block, "cider", **m, beam_size=PAPER_BEAM) for m in (NIC, variant)]
-            if all(len(v) for v in ppl + cider):
+            cider, f1 = ([_values(block, metric, **m, beam_size=PAPER_BEAM) for m in (NIC, variant)]
+                         for metric in ("cider", "tuple_f1"))
+            if all(len(v) for v in ppl + cider + f1):
                 lines.append(f"- Claim {claim}, NIC against {label}: valid perplexity {ppl[0].mean():.2f} vs "
-                             f"{ppl[1].mean():.2f}, CIDEr-D (beam {PAPER_BEAM}) {_mean(cider[0])} vs "
-                             f"{_mean(cider[1])}.")
+                             f"{ppl[1].mean():.2f}; beam {PAPER_BEAM}: CIDEr-D {_mean(cider[0])} vs "
+                             f"{_mean(cider[1])}, tuple F1 {_mean(f1[0])} vs {_mean(f1[1])}.")
         distinct = [_values(block, "distinct_share", **m, beam_size=PAPER_BEAM) for m in (NIC, {"method": "blind"})]
         if all(len(v) for v in distinct):
             lines.append(f"- Distinct test captions (claim 5's failure mode: one caption for every image), NIC vs "
