@@ -213,6 +213,25 @@ def test_the_encoder_trained_from_scratch_learns_with_the_captioner_and_saves(tm
                                rtol=1e-5, atol=1e-6)
 
 
+def test_the_scratch_trunks_features_are_standardized_whatever_their_scale():
+    """W_I reads the scratch trunk's features standardized per feature (the counterpart of the frozen features'
+    moments): scaling the last convolution by 1,000 leaves the captions' logits unchanged in training mode."""
+    from papers.show_and_tell import encoder
+
+    rng = np.random.default_rng(5)
+    model = ShowAndTell(12, units=6, embedding_dim=5, dropout=0.0, trunk=encoder.trunk())
+    batch = {**inputs(rng, batch=4), "features": rng.integers(0, 256, size=(4, 64, 64)).astype("uint8")}
+    model(batch)  # builds the trunk
+    last = model.trunk.layers[-2]  # the last convolution, before the pooling
+    last.set_weights([w * 10.0 for w in last.get_weights()])  # features well above the normalization's epsilon
+    before = keras.ops.convert_to_numpy(model(batch, training=True))
+    last.set_weights([w * 1000.0 for w in last.get_weights()])
+    after = keras.ops.convert_to_numpy(model(batch, training=True))
+    np.testing.assert_allclose(after, before, rtol=1e-2, atol=1e-3)  # unnormalized, W_I would saturate
+    with pytest.raises(ValueError, match="one or the other"):
+        ShowAndTell(12, trunk=encoder.trunk(), feature_moments=(np.zeros(4), np.ones(4)))
+
+
 def test_beam_search_on_a_tiny_nic_finds_the_most_probable_caption():
     """The paper's search over NIC's own encode / decode_step: with a beam as wide as the captions of at most 3
     words, it returns the caption that enumerating all of them finds most probable (EOS ends one early)."""
