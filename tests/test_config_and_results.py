@@ -43,24 +43,31 @@ def test_locked_config_rejects_unknown_keys():
         config.batch_sise = 3
 
 
-def _train_cli(*flags):
-    return subprocess.run([sys.executable, "-m", "papers.char_rnn.train", *flags], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+def _train_clis(*flag_sets):
+    """Each set of flags given to the char-RNN entry point, the processes side by side (each imports TensorFlow)."""
+    processes = [subprocess.Popen([sys.executable, "-m", "papers.char_rnn.train", *flags], cwd=ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for flags in flag_sets]
+    finished = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=180)
+        finished.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
+    return finished
 
 
 def test_command_line_rejects_unknown_key_and_bad_choice(tmp_path):
     """One line that says what to do, never a traceback (the old entry points printed one for a key or a preset)."""
-    for flags, message in ((["--config=papers/char_rnn/configs.py:smoke", "--config.batch_sise=3"],
-                            "error: unknown config key 'batch_sise'"),
-                           (["--config=papers/char_rnn/configs.py:smok"],
-                            "error: unknown preset 'smok'; choose one of: smoke, cpu, paper"),
-                           (["--config=papers/char_rnn/configs.py:smoke", "--config.seed=one"],
-                            "error: flag --config.seed=one"),
-                           (["--config=papers/char_run/configs.py:smoke"], "error: --config names a file")):
-        refused = _train_cli(*flags)
-        assert refused.returncode == 1 and message in refused.stderr and "Traceback" not in refused.stderr
-    bad = _train_cli("--config=papers/char_rnn/configs.py:smoke", "--config.dataset=ptb",
-                     f"--config.workdir={tmp_path}/run", f"--config.results_dir={tmp_path}")
+    expected = ((["--config=papers/char_rnn/configs.py:smoke", "--config.batch_sise=3"],
+                 "error: unknown config key 'batch_sise'"),
+                (["--config=papers/char_rnn/configs.py:smok"],
+                 "error: unknown preset 'smok'; choose one of: smoke, cpu, paper"),
+                (["--config=papers/char_rnn/configs.py:smoke", "--config.seed=one"],
+                 "error: flag --config.seed=one"),
+                (["--config=papers/char_run/configs.py:smoke"], "error: --config names a file"))
+    bad_dataset = ["--config=papers/char_rnn/configs.py:smoke", "--config.dataset=ptb",
+                   f"--config.workdir={tmp_path}/run", f"--config.results_dir={tmp_path}"]
+    *refused, bad = _train_clis(*(flags for flags, _ in expected), bad_dataset)
+    for process, (_, message) in zip(refused, expected, strict=True):
+        assert process.returncode == 1 and message in process.stderr and "Traceback" not in process.stderr
     assert bad.returncode != 0
     assert "config.dataset='ptb' is not valid; choose one of: 'tiny_shakespeare', 'bible'" in bad.stderr
     assert not (tmp_path / "char_rnn.csv").exists()
