@@ -65,7 +65,7 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q --durations=10
+	$(PY) -m pytest -q -n 2 --durations=10
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
