@@ -3,6 +3,7 @@
 import multiprocessing as mp
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -45,13 +46,12 @@ def test_locked_config_rejects_unknown_keys():
 
 def _train_clis(*flag_sets):
     """Each set of flags given to the char-RNN entry point, the processes side by side (each imports TensorFlow)."""
-    processes = [subprocess.Popen([sys.executable, "-m", "papers.char_rnn.train", *flags], cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for flags in flag_sets]
-    finished = []
-    for process in processes:
-        stdout, stderr = process.communicate(timeout=180)
-        finished.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
-    return finished
+    def run(flags):
+        return subprocess.run([sys.executable, "-m", "papers.char_rnn.train", *flags], cwd=ROOT,
+                              capture_output=True, text=True, timeout=180)
+
+    with ThreadPoolExecutor(len(flag_sets)) as pool:
+        return list(pool.map(run, flag_sets))
 
 
 def test_command_line_rejects_unknown_key_and_bad_choice(tmp_path):
