@@ -232,6 +232,28 @@ def test_the_scratch_trunks_features_are_standardized_whatever_their_scale():
         ShowAndTell(12, trunk=encoder.trunk(), feature_moments=(np.zeros(4), np.ones(4)))
 
 
+def test_the_scratch_normalization_is_reestimated_to_the_trunks_current_moments():
+    """Validation and test read the scratch trunk's features standardized by its current moments on training
+    canvases, not by moving averages that lag a trunk that still moves: on the sample itself, inference then
+    matches training mode (batch statistics), and the same sample gives the same statistics every time."""
+    from papers.show_and_tell import encoder
+
+    rng = np.random.default_rng(6)
+    model = ShowAndTell(12, units=6, embedding_dim=5, dropout=0.0, trunk=encoder.trunk())
+    batch = {**inputs(rng, batch=6), "features": rng.integers(0, 256, size=(6, 64, 64)).astype("uint8")}
+    model(batch)  # builds the trunk; the moving averages start at mean 0, variance 1
+    last = model.trunk.layers[-2]
+    last.set_weights([w * 10.0 for w in last.get_weights()])  # the trunk moved since the averages were taken
+    in_training = keras.ops.convert_to_numpy(model(batch, training=True))
+    assert not np.allclose(keras.ops.convert_to_numpy(model(batch)), in_training, rtol=1e-2, atol=1e-3)
+    encoder.reestimate_normalization(model, batch["features"], count=6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(batch)), in_training, rtol=1e-3, atol=1e-4)
+    encoder.reestimate_normalization(model, batch["features"], count=4)
+    first = keras.ops.convert_to_numpy(model.feature_normalization.moving_mean).copy()
+    encoder.reestimate_normalization(model, batch["features"], count=4)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.feature_normalization.moving_mean), first)
+
+
 def test_beam_search_on_a_tiny_nic_finds_the_most_probable_caption():
     """The paper's search over NIC's own encode / decode_step: with a beam as wide as the captions of at most 3
     words, it returns the caption that enumerating all of them finds most probable (EOS ends one early)."""

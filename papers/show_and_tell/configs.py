@@ -36,6 +36,7 @@ def paper() -> ml_collections.ConfigDict:
     c.encoder = "pretrained"  # "pretrained" (frozen, features cached), "scratch" (cpu task only) or "none" (blind)
     c.feed_image = "once"  # or "every_step"
     c.standardize_features = False  # the frozen features centred and scaled by train moments (feature_moments)
+    c.population_images = 3_200  # scratch: training canvases whose moments re-estimate the normalization (encoder.py)
     c.units = 512
     c.embedding_dim = 512
     c.dropout = 0.3
@@ -91,6 +92,7 @@ def smoke() -> ml_collections.ConfigDict:
     c.meteor = False
     c.encoder_epochs = 1
     c.encoder_batch_size = 16
+    c.population_images = 16
     c.verbose = 0
     return c
 
@@ -109,7 +111,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     check_choices(config, CHOICES)
     check_positive(config, ("min_word_count", "units", "embedding_dim", "init_scale", "batch_size", "learning_rate",
                             "lr_halve_every", "max_epochs", "clip_norm", "checkpoints_per_epoch", "max_caption_length",
-                            "eval_batch_size", "encoder_epochs", "encoder_batch_size", "encoder_learning_rate"))
+                            "eval_batch_size", "encoder_epochs", "encoder_batch_size", "encoder_learning_rate",
+                            "population_images"))
     if not 0 <= config.dropout < 1:
         raise ConfigError(f"config.dropout={config.dropout} must be in [0, 1)")
     if config.dataset != "coco" and min(config.sizes) < 1:

@@ -92,6 +92,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
     features = image_features(config, captions)
     moments = (encoder.moments(features["train"]) if config.standardize_features and config.encoder == "pretrained"
                else None)
+
+    def reestimated(model: ShowAndTell) -> ShowAndTell:
+        if config.encoder == "scratch":
+            encoder.reestimate_normalization(model, features["train"], config.population_images)
+        return model
+
     examples = 5 * len(captions.train.references)
     per_epoch = examples // config.batch_size
     checkpoints_total = max(1, round(config.max_epochs * config.checkpoints_per_epoch))
@@ -105,8 +111,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
                                                        checkpoints_total * steps_per_checkpoint),
         checkpoints=checkpoints_total, steps_per_checkpoint=steps_per_checkpoint, monitor="val_perplexity",
         callbacks=[training.CheckpointMetric("val_perplexity", lambda model: perplexity(
-            model, features["valid"], captions.valid.references, vocabulary))])
-    model = run.best_model()
+            reestimated(model), features["valid"], captions.valid.references, vocabulary))])
+    model = reestimated(run.best_model())  # the same sample and weights: the statistics it was selected with
     fields = rows.empty() | {"method": "blind" if config.encoder == "none" else "nic", "encoder": config.encoder,
                              "feed_image": "" if config.encoder == "none" else config.feed_image,
                              "units": str(config.units)}
