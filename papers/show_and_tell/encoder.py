@@ -58,9 +58,10 @@ def scene_features(cnn_trunk: keras.Model, images: np.ndarray, batch_size: int =
 
 def reestimate_normalization(captioner, images: np.ndarray, count: int) -> None:
     """Sets the scratch captioner's feature normalization to its trunk's current moments on `count` training
-    canvases (a fixed sample), before every validation and the test: the moving averages lag a trunk that lr 2.0
-    still moves, and put validation perplexity off by up to 1.8 (NOTES.md "The normalization's moving averages
-    lag"). The BN-LSTM's population statistics are re-estimated the same way (recurrent_batch_norm/evaluate.py)."""
+    canvases (a fixed sample), before every validation; the checkpoint keeps them, so the test reads the ones its
+    selection saw. The moving averages lag a trunk that lr 2.0 still moves, and put validation perplexity off by up
+    to 1.8 (NOTES.md "The normalization's moving averages lag"). The BN-LSTM's population statistics are
+    re-estimated the same way (recurrent_batch_norm/evaluate.py)."""
     sample = images[np.sort(np.random.default_rng(0).permutation(len(images))[:count])]
     features = scene_features(captioner.trunk, sample)
     captioner.feature_normalization.moving_mean.assign(features.mean(axis=0))

@@ -93,10 +93,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
     moments = (encoder.moments(features["train"]) if config.standardize_features and config.encoder == "pretrained"
                else None)
 
-    def reestimated(model: ShowAndTell) -> ShowAndTell:
-        if config.encoder == "scratch":
+    def validation_perplexity(model: ShowAndTell) -> float:
+        if config.encoder == "scratch":  # the normalization's statistics under the current trunk; saved with it
             encoder.reestimate_normalization(model, features["train"], config.population_images)
-        return model
+        return perplexity(model, features["valid"], captions.valid.references, vocabulary)
 
     examples = 5 * len(captions.train.references)
     per_epoch = examples // config.batch_size
@@ -110,9 +110,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, run: lifecycle.Run) ->
                                                        config.batch_size, config.seed, k * steps_per_checkpoint,
                                                        checkpoints_total * steps_per_checkpoint),
         checkpoints=checkpoints_total, steps_per_checkpoint=steps_per_checkpoint, monitor="val_perplexity",
-        callbacks=[training.CheckpointMetric("val_perplexity", lambda model: perplexity(
-            reestimated(model), features["valid"], captions.valid.references, vocabulary))])
-    model = reestimated(run.best_model())  # the same sample and weights: the statistics it was selected with
+        callbacks=[training.CheckpointMetric("val_perplexity", validation_perplexity)])
+    model = run.best_model()  # its weights hold the statistics re-estimated for its validation
     fields = rows.empty() | {"method": "blind" if config.encoder == "none" else "nic", "encoder": config.encoder,
                              "feed_image": "" if config.encoder == "none" else config.feed_image,
                              "units": str(config.units)}
