@@ -11,8 +11,9 @@ The two gate terms share one shift, b (their betas would only add to it), as the
 its own beta_c. In training, E and Var of step t are the minibatch's at step t alone: never pooled over time, so no
 later input reaches an earlier output. Each step also keeps population statistics, a moving average of its batch
 statistics, used at test time; a step beyond the longest training length reuses the last step's (Sec. 4).
-gamma starts at 0.1 (Sec. 4: large gamma saturates the gates). W_x x is normalized for every step at once, before
-the recurrence (a reduction over the batch axis of a (time, batch, 4 units) tensor); only W_h h runs step by step.
+gamma starts at 0.1 (Sec. 4: large gamma saturates the gates). W_x x_t is computed and normalized inside the step,
+as Keras' LSTM projects its input: hoisted out of the loop, the (time, batch, 4 units) projection and its gradient
+made a training step of the pixel task up to 1.7x slower (NOTES.md "Speed").
 `normalize=False` gives the plain LSTM of the same weights (the baseline; Keras' LSTM, tested).
 
 `test_statistics` (an attribute, not saved; the paper's claim 4 ablation) picks what inference normalizes with:
@@ -25,6 +26,8 @@ import numpy as np
 from keras import ops
 
 from common import recurrence
+
+STATISTICS = ("x_mean", "x_variance", "h_mean", "h_variance", "c_mean", "c_variance")  # per step, in this order
 
 
 @keras.saving.register_keras_serializable(package="recurrent_batch_norm")
@@ -106,50 +109,46 @@ class BNLSTM(keras.layers.Layer):
         if training and self.normalize and length > self.max_length:
             raise ValueError(f"a training sequence of {length} steps is longer than max_length={self.max_length}: "
                              f"population statistics exist for {self.max_length} steps; raise max_length")
-        x_projection = ops.transpose(ops.matmul(x, self.kernel), (1, 0, 2))  # (time, batch, 4 units)
         zeros = ops.zeros((batch, self.units))
         h, c = initial_state if initial_state is not None else (zeros, zeros)
         if training and self.initial_noise:
             h = h + self.initial_noise * keras.random.normal(ops.shape(h), seed=self.seed_generator)
         update = bool(training) and self.normalize  # training moves the population statistics
         use_batch = update or (self.normalize and (collect or self.test_statistics == "batch"))  # the batch's
-        if use_batch:  # step t's statistics over the batch of step t only
-            x_mean, x_variance = ops.moments(x_projection, axes=[1])
-            x_projection = self._batch_norm(x_projection, x_mean[:, None], x_variance[:, None], self.gamma_x)
-        elif self.normalize:
-            rows = self._population_rows(length)
-            x_projection = self._batch_norm(x_projection, rows["x_mean"][:, None], rows["x_variance"][:, None],
-                                            self.gamma_x)
 
         def step(carry, inputs):
             h, c = carry[0], carry[1]
-            x_t = inputs[0]
+            x_t, population_rows = inputs[0], inputs[1:]  # rows of step t's population statistics, if used
+            rows = dict(zip(STATISTICS, population_rows, strict=True)) if population_rows else {}
+            x_projection = ops.matmul(x_t, self.kernel)
             h_projection = ops.matmul(h, self.recurrent_kernel)
-            if use_batch:
+            if use_batch:  # step t's statistics over the batch of step t only
+                x_projection, x_mean, x_variance = self._batch_statistics_norm(x_projection, self.gamma_x)
                 h_projection, h_mean, h_variance = self._batch_statistics_norm(h_projection, self.gamma_h)
             elif self.normalize:
-                h_projection = self._batch_norm(h_projection, inputs[1], inputs[2], self.gamma_h)
-            i, f, g, o = ops.split(h_projection + x_t + self.bias, 4, axis=-1)   # Eq. 6
-            c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)                # Eq. 7
+                x_projection = self._batch_norm(x_projection, rows["x_mean"], rows["x_variance"], self.gamma_x)
+                h_projection = self._batch_norm(h_projection, rows["h_mean"], rows["h_variance"], self.gamma_h)
+            i, f, g, o = ops.split(h_projection + x_projection + self.bias, 4, axis=-1)  # Eq. 6
+            c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)                       # Eq. 7
             if use_batch:
                 c_normalized, c_mean, c_variance = self._batch_statistics_norm(c, self.gamma_c, self.beta_c)
-                h = ops.sigmoid(o) * ops.tanh(c_normalized)                    # Eq. 8
-                return (h, c), (h, h_mean, h_variance, c_mean, c_variance)
+                h = ops.sigmoid(o) * ops.tanh(c_normalized)                           # Eq. 8
+                return (h, c), (h, x_mean, x_variance, h_mean, h_variance, c_mean, c_variance)
             if self.normalize:
-                h = ops.sigmoid(o) * ops.tanh(self._batch_norm(c, inputs[3], inputs[4], self.gamma_c, self.beta_c))
+                c_normalized = self._batch_norm(c, rows["c_mean"], rows["c_variance"], self.gamma_c, self.beta_c)
+                h = ops.sigmoid(o) * ops.tanh(c_normalized)
                 return (h, c), (h,)
-            h = ops.sigmoid(o) * ops.tanh(c)                                      # Eq. 8
+            h = ops.sigmoid(o) * ops.tanh(c)                                             # Eq. 8
             return (h, c), (h,)
 
-        if self.normalize and not use_batch:  # the population rows ride along as inputs of the scan
-            xs = (x_projection, rows["h_mean"], rows["h_variance"], rows["c_mean"], rows["c_variance"])
-        else:
-            xs = (x_projection,)
+        xs = (ops.transpose(x, (1, 0, 2)),)  # time-major
+        if self.normalize and not use_batch:  # each step's population rows ride along with its input
+            population_rows = self._population_rows(length)
+            xs += tuple(population_rows[name] for name in STATISTICS)
         last, sequence = recurrence.scan(step, (h, c), xs)
         batch_stats = None
         if use_batch:
-            batch_stats = {"x_mean": x_mean, "x_variance": x_variance, "h_mean": sequence[1],
-                           "h_variance": sequence[2], "c_mean": sequence[3], "c_variance": sequence[4]}
+            batch_stats = dict(zip(STATISTICS, sequence[1:], strict=True))
         if update:  # each step's population row moves toward its batch statistics
             for name, value in batch_stats.items():
                 variable = self.population[name]
