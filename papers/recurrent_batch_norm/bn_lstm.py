@@ -118,8 +118,8 @@ class BNLSTM(keras.layers.Layer):
 
         def step(carry, inputs):
             h, c = carry[0], carry[1]
-            x_t, population_rows = inputs[0], inputs[1:]  # rows of step t's population statistics, if used
-            rows = dict(zip(STATISTICS, population_rows, strict=True)) if population_rows else {}
+            x_t, row_values = inputs[0], inputs[1:]  # step t's population statistics, when they are used
+            rows = dict(zip(STATISTICS, row_values, strict=True)) if row_values else {}
             x_projection = ops.matmul(x_t, self.kernel)
             h_projection = ops.matmul(h, self.recurrent_kernel)
             if use_batch:  # step t's statistics over the batch of step t only
